@@ -1,0 +1,88 @@
+# The user interface of the project. `make help` lists the targets.
+#   make run    set everything up and run the pipeline
+#   make test   the whole test suite (starts the broker if needed, stops what it started)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+DEPS := .deps
+VENV := .venv
+SPARK_VENV := .venv-spark
+UV := $(DEPS)/uv/bin/uv
+MVN := mvn -q -B -Dmaven.repo.local=$(CURDIR)/$(DEPS)/m2
+export UV_LINK_MODE := copy
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup lock kafka-up kafka-down kafka-status run test test-unit test-spark clean
+
+help:  ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# --- set-up: idempotent; a second run finds every stamp up to date and downloads nothing -----------
+setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched  ## create both environments and fetch the jars
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(DEPS)/uv
+	$(DEPS)/uv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# Two environments on purpose: the Spark provider pulls pyspark-client, which writes into the same
+# pyspark/ folder as pyspark. .venv runs Airflow, the API and the tests; .venv-spark runs spark-submit.
+$(VENV)/.installed: requirements/airflow.lock.txt pyproject.toml | $(UV)
+	[ -x $(VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync -q requirements/airflow.lock.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q --no-deps -e .
+	touch $@
+
+$(SPARK_VENV)/.installed: requirements/spark.lock.txt pyproject.toml | $(UV)
+	[ -x $(SPARK_VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(SPARK_VENV)
+	VIRTUAL_ENV=$(SPARK_VENV) $(UV) pip sync -q requirements/spark.lock.txt
+	VIRTUAL_ENV=$(SPARK_VENV) $(UV) pip install -q --no-deps -e .
+	touch $@
+
+$(DEPS)/kafka/.fetched: scripts/maven/kafka-broker.pom.xml
+	rm -rf $(DEPS)/kafka/libs
+	$(MVN) -f $< dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(DEPS)/kafka/libs
+	touch $@
+
+$(DEPS)/spark-jars/.fetched: scripts/maven/spark-kafka-connector.pom.xml
+	rm -rf $(DEPS)/spark-jars
+	$(MVN) -f $< dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(DEPS)/spark-jars
+	touch $@
+
+lock: | $(UV)  ## re-resolve requirements/*.in into the pinned lock files
+	$(UV) pip compile -q --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
+	$(UV) pip compile -q --python-version 3.11 requirements/spark.in -o requirements/spark.lock.txt
+
+# --- the broker ---------------------------------------------------------------------------------------
+kafka-up: setup  ## start the local KRaft broker on 127.0.0.1:9092 (safe to call twice)
+	scripts/kafka.sh up
+
+kafka-down:  ## stop the broker this project started
+	scripts/kafka.sh down
+
+kafka-status:  ## is the broker running?
+	scripts/kafka.sh status
+
+# --- the main job ---------------------------------------------------------------------------------------
+run: setup kafka-up  ## set up, start the broker, and run a smoke pass over the topic
+	$(VENV)/bin/python -m game_events.cli topic ensure
+	$(VENV)/bin/python -m game_events.cli topic watermarks
+
+# --- tests ----------------------------------------------------------------------------------------------
+# The suite needs the broker: start it when it is not running, and stop it afterwards only if we started it.
+test: setup  ## the whole test suite against the real broker and real Spark
+	@started=0; \
+	if ! scripts/kafka.sh status | grep -q running; then scripts/kafka.sh up && started=1; fi; \
+	status=0; \
+	$(VENV)/bin/python -m pytest --ignore=tests/spark $(PYTEST_ARGS) || status=$$?; \
+	$(SPARK_VENV)/bin/python -m pytest tests/spark $(PYTEST_ARGS) || status=$$((status ? status : $$?)); \
+	if [ $$started = 1 ]; then scripts/kafka.sh down; fi; \
+	if [ $$status = 5 ]; then echo "pytest collected no tests: the suite is broken, not green" >&2; fi; \
+	exit $$status
+
+clean:  ## remove generated data and service state (keeps downloads and environments)
+	scripts/kafka.sh down
+	rm -rf data .run
