@@ -15,7 +15,7 @@ MVN := mvn -q -B -Dmaven.repo.local=$(CURDIR)/$(DEPS)/m2
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup lock kafka-up kafka-down kafka-status run test test-unit test-spark clean
+.PHONY: help setup lock kafka-up kafka-down kafka-status up down status run test clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -66,10 +66,29 @@ kafka-down:  ## stop the broker this project started
 kafka-status:  ## is the broker running?
 	scripts/kafka.sh status
 
-# --- the main job ---------------------------------------------------------------------------------------
-run: setup kafka-up  ## set up, start the broker, and run a smoke pass over the topic
-	$(VENV)/bin/python -m game_events.cli topic ensure
-	$(VENV)/bin/python -m game_events.cli topic watermarks
+# --- the stack and the main job ----------------------------------------------------------------------
+up: setup  ## start broker, game API (127.0.0.1:5000) and Airflow (UI on 127.0.0.1:8080); waits until all answer
+	scripts/stack.sh up
+
+down:  ## stop everything `make up` started
+	scripts/stack.sh down
+
+status:  ## what is running
+	scripts/stack.sh status
+
+# make run: the last 3 complete UTC days by default; START=YYYY-MM-DD END=YYYY-MM-DD EVENTS=N override.
+END ?= $(shell date -u -d yesterday +%F)
+START ?= $(shell date -u -d "$(END) -2 days" +%F)
+EVENTS ?=
+run: up  ## set up, start the stack, backfill START..END through the scheduler, print where the results are
+	. scripts/airflow-env.sh && .venv/bin/python -m game_events.cli airflow backfill \
+	  --start $(START) --end $(END) $(if $(EVENTS),--events $(EVENTS))
+	@echo
+	@echo "Lake:      $(CURDIR)/data/lake/events/"
+	@for d in $$(.venv/bin/python -c 'import datetime as t,sys; s,e=map(t.date.fromisoformat,sys.argv[1:]); print(*[s+t.timedelta(i) for i in range((e-s).days+1)])' $(START) $(END)); do \
+	  echo "Report:    $(CURDIR)/data/artifacts/$$d/report.html"; done
+	@. scripts/airflow-env.sh && echo "Airflow:   $$AIRFLOW__API__BASE_URL (user admin, password $$(scripts/airflow.sh password))"
+	@echo "The stack stays up for exploring; 'make down' stops it."
 
 # --- tests ----------------------------------------------------------------------------------------------
 # The suite needs the broker: start it when it is not running, and stop it afterwards only if we started it.
@@ -84,5 +103,5 @@ test: setup  ## the whole test suite against the real broker and real Spark
 	exit $$status
 
 clean:  ## remove generated data and service state (keeps downloads and environments)
-	scripts/kafka.sh down
+	scripts/stack.sh down
 	rm -rf data .run

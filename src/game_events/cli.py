@@ -5,6 +5,8 @@
     python -m game_events.cli topic watermarks [--name events]
     python -m game_events.cli contract json-schema [--for-client]
     python -m game_events.cli spark-submit spark/job.py [job args...]
+    python -m game_events.cli daily check-offsets | reconcile --date YYYY-MM-DD
+    python -m game_events.cli airflow backfill --start YYYY-MM-DD --end YYYY-MM-DD [--events N]
 """
 
 from __future__ import annotations
@@ -55,6 +57,49 @@ def _spark_submit(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def _daily_check_offsets(args: argparse.Namespace) -> int:
+    from game_events.daily import NothingNew, check_offsets, format_offsets_table
+
+    try:
+        print(format_offsets_table(check_offsets()))
+    except NothingNew as exc:
+        print(exc)
+    return 0
+
+
+def _daily_reconcile(args: argparse.Namespace) -> int:
+    from game_events.daily import reconcile_day
+
+    print(json.dumps(reconcile_day(args.date), indent=2))
+    return 0
+
+
+def _airflow_backfill(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from game_events.airflow_api import AirflowClient, follow_backfill
+
+    client = AirflowClient.from_env()
+    client.wait_for_dag()
+    conf = {} if args.events is None else {"events_per_day": args.events}
+    client.create_backfill(args.start, args.end, conf=conf, max_active_runs=args.max_active_runs)
+    days = {(args.start + timedelta(days=i)).isoformat() for i in range((args.end - args.start).days + 1)}
+    print(f"backfill of {len(days)} day(s), {args.start} .. {args.end}, through the Airflow scheduler")
+    runs = follow_backfill(client, days, timeout_s=args.timeout)
+    failed = sorted(run["data_interval_start"][:10] for run in runs if run["state"] != "success")
+    if failed:
+        print(f"FAILED: {', '.join(failed)} (see the Airflow UI for the task logs)")
+        return 1
+    print(f"all {len(runs)} run(s) succeeded")
+    return 0
+
+
+def _date(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="game-events", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     schema = contract.add_parser("json-schema", help="print the JSON Schema of an event")
     schema.add_argument("--for-client", action="store_true", help="what a client sends to the API")
     schema.set_defaults(func=_json_schema)
+
+    daily = commands.add_parser("daily", help="steps of the daily DAG").add_subparsers(dest="action", required=True)
+    offsets = daily.add_parser("check-offsets", help="what is new on the topic since the last ingest")
+    offsets.set_defaults(func=_daily_check_offsets)
+    reconcile = daily.add_parser("reconcile", help="check that a day's counts reconcile")
+    reconcile.add_argument("--date", type=_date, required=True)
+    reconcile.set_defaults(func=_daily_reconcile)
+
+    airflow = commands.add_parser("airflow", help="the running Airflow").add_subparsers(dest="action", required=True)
+    backfill = airflow.add_parser("backfill", help="backfill a date range through the scheduler and follow it")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True)
+    backfill.add_argument("--events", type=int, help="events per day (default: the DAG's param)")
+    backfill.add_argument("--max-active-runs", type=int, default=1)
+    backfill.add_argument("--timeout", type=float, default=3600)
+    backfill.set_defaults(func=_airflow_backfill)
 
     submit = commands.add_parser("spark-submit", help="run a Spark job with the project's spark-submit arguments")
     submit.add_argument("application")

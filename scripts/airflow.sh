@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The local Airflow 3: api-server (UI and REST API on 127.0.0.1:8080), scheduler, dag-processor and
+# triggerer as background processes, each tracked by its pid file in .run/airflow/pids.
+#
+#   scripts/airflow.sh up       migrate the database, start what is not running, wait until the API answers
+#   scripts/airflow.sh down     stop the processes this script started and wait for them to exit
+#   scripts/airflow.sh status   one line per component
+#   scripts/airflow.sh password print the admin password Airflow generated
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/airflow-env.sh
+. "$root/scripts/airflow-env.sh"
+airflow="$root/.venv/bin/airflow"
+pids="$AIRFLOW_HOME/pids"
+logs="$AIRFLOW_HOME/logs"
+components=(api-server scheduler dag-processor triggerer)
+
+running_pid() {
+  local file="$pids/$1.pid"
+  [ -f "$file" ] || return 1
+  local pid; pid="$(cat "$file")"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "airflow" \
+    && { echo "$pid"; return 0; }
+  return 1
+}
+
+start() {
+  local component="$1"; shift
+  if pid="$(running_pid "$component")"; then echo "airflow $component already running (pid $pid)"; return 0; fi
+  # setsid: each component leads its own process group, so `down` stops its workers with it.
+  setsid nohup "$airflow" "$component" "$@" > "$logs/$component.out" 2>&1 < /dev/null &
+  echo $! > "$pids/$component.pid"
+  echo "started airflow $component (pid $!)"
+}
+
+password() {
+  "$root/.venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"])' \
+    "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+}
+
+up() {
+  mkdir -p "$pids" "$logs"
+  "$airflow" db migrate > "$logs/db-migrate.out" 2>&1 || { tail -n 30 "$logs/db-migrate.out" >&2; exit 1; }
+  start api-server --host "$AIRFLOW__API__HOST" --port "$AIRFLOW__API__PORT" --workers "$AIRFLOW__API__WORKERS"
+  start scheduler
+  start dag-processor
+  start triggerer
+  local url="$AIRFLOW__API__BASE_URL"
+  for _ in $(seq 1 180); do
+    if curl -fsS "$url/api/v2/monitor/health" > /dev/null 2>&1; then
+      echo "Airflow UI: $url   user: admin   password: $(password)"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "Airflow's API server did not answer at $url within 180s; see $logs/api-server.out" >&2
+  exit 1
+}
+
+down() {
+  local pid component
+  for component in "${components[@]}"; do
+    if pid="$(running_pid "$component")"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+      for _ in $(seq 1 60); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 -- "-$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null || true
+      echo "stopped airflow $component (pid $pid)"
+    fi
+    rm -f "$pids/$component.pid"
+  done
+}
+
+status() {
+  local pid component
+  for component in "${components[@]}"; do
+    if pid="$(running_pid "$component")"; then echo "airflow $component: running (pid $pid)"
+    else echo "airflow $component: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up ;; down) down ;; status) status ;; password) password ;;
+  *) echo "usage: $0 up|down|status|password" >&2; exit 2 ;;
+esac

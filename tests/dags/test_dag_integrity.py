@@ -1,0 +1,73 @@
+"""The DAG file: it loads, its graph is the one the README describes, and the run for D processes D."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from airflow.models import DagBag
+
+from game_events.settings import PROJECT_ROOT
+
+DAG_ID = "game_events_daily"
+
+
+@pytest.fixture(scope="module")
+def dag():
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags[DAG_ID]
+
+
+def test_the_dag_is_there_with_docs_tags_and_retries(dag):
+    assert dag is not None
+    assert dag.doc_md and "check_offsets" in dag.doc_md
+    assert "game-events" in dag.tags
+    assert dag.catchup is False
+    assert all(t.retries == 2 for t in dag.tasks)
+
+
+def test_task_graph_is_in_pipeline_order(dag):
+    downstream = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
+    assert downstream == {
+        "ensure_topic": ["generate_events"],
+        "generate_events": ["check_offsets"],
+        "check_offsets": ["filtered_writes"],
+        "filtered_writes": ["analyze_activity", "analyze_purchases", "analyze_trends_quality"],
+        "analyze_activity": ["publish_report"],
+        "analyze_purchases": ["publish_report"],
+        "analyze_trends_quality": ["publish_report"],
+        "publish_report": ["reconcile"],
+        "reconcile": [],
+    }
+
+
+def test_spark_steps_go_through_spark_submit_with_the_connector(dag):
+    for task_id in ("filtered_writes", "analyze_activity", "publish_report"):
+        task = dag.get_task(task_id)
+        assert type(task).__name__ == "SparkSubmitOperator"
+        assert task._conn_id == "spark_default"
+        assert "spark-sql-kafka-0-10" in task.jars
+    assert dag.get_task("filtered_writes").max_active_tis_per_dag == 1
+
+
+def test_the_run_after_midnight_processes_the_day_that_ended(dag):
+    # Airflow 3's default for cron strings is a trigger timetable with an empty interval; this DAG uses
+    # CronDataIntervalTimetable on purpose, so the run scheduled at D+1 00:00 covers [D, D+1).
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    first = dag.timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=dag.start_date, latest=None, catchup=True))
+    assert first.data_interval == DataInterval(datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                               datetime(2026, 11, 2, tzinfo=timezone.utc))
+    assert first.run_after == datetime(2026, 11, 2, tzinfo=timezone.utc)
+    following = dag.timetable.next_dagrun_info(last_automated_data_interval=first.data_interval,
+                                               restriction=TimeRestriction(dag.start_date, None, True))
+    assert following.data_interval.start == datetime(2026, 11, 2, tzinfo=timezone.utc)
+
+
+def test_params_of_the_trigger_form(dag):
+    assert set(dag.params.keys()) == {"events_per_day", "seed", "generate", "generate_via", "duplicate_rate",
+                                      "late_rate", "malformed_rate"}
+    assert dag.params["generate"] is True
