@@ -15,6 +15,7 @@ import argparse
 import json
 import subprocess
 import sys
+from datetime import date
 
 
 def _broker_wait(args: argparse.Namespace) -> int:
@@ -82,10 +83,10 @@ def _airflow_backfill(args: argparse.Namespace) -> int:
     client = AirflowClient.from_env()
     client.wait_for_dag()
     conf = {} if args.events is None else {"events_per_day": args.events}
-    client.create_backfill(args.start, args.end, conf=conf, max_active_runs=args.max_active_runs)
+    backfill = client.create_backfill(args.start, args.end, conf=conf, max_active_runs=args.max_active_runs)
     days = {(args.start + timedelta(days=i)).isoformat() for i in range((args.end - args.start).days + 1)}
     print(f"backfill of {len(days)} day(s), {args.start} .. {args.end}, through the Airflow scheduler")
-    runs = follow_backfill(client, days, timeout_s=args.timeout)
+    runs = follow_backfill(client, backfill, days, timeout_s=args.timeout)
     failed = sorted(run["data_interval_start"][:10] for run in runs if run["state"] != "success")
     if failed:
         print(f"FAILED: {', '.join(failed)} (see the Airflow UI for the task logs)")
@@ -98,6 +99,43 @@ def _date(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from game_events.generator import generate_day, send_via_http, send_via_kafka, write_truth
+    from game_events.generator_send import ApiUnavailable, Progress
+    from game_events.kafka import BrokerUnavailable
+    from game_events.settings import load_settings
+
+    settings = load_settings()
+    day = generate_day(args.date, args.events, args.seed, duplicates=args.duplicates, late=args.late,
+                       malformed=args.malformed)
+    truth_path = write_truth(day, args.truth_dir or settings.truth_dir)
+    print(f"generated {args.date}: {len(day.events):,} events ({args.events:,} on the day, "
+          f"{day.truth['injected']['duplicates']:,} duplicates, {day.truth['injected']['late']:,} late), "
+          f"{len(day.malformed):,} malformed; truth in {truth_path}", flush=True)
+    progress = Progress(f"sending via {args.via}", len(day.events))
+    try:
+        if args.via == "http":
+            delivery = send_via_http(day, args.api_url or settings.game_api_url, settings=settings,
+                                     topic=args.topic, progress=progress, ready_timeout_s=args.api_ready_timeout)
+        else:
+            delivery = send_via_kafka(day, settings, args.topic, progress=progress)
+    except (BrokerUnavailable, ApiUnavailable) as exc:
+        print(f"generate: FAILED, nothing delivered: {exc}", file=sys.stderr)
+        return 1
+    print(delivery.summary())
+    if not delivery.ok:
+        print(f"generate: FAILED: {delivery.failed:,} record(s) were not delivered", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("application")
     submit.add_argument("app_args", nargs=argparse.REMAINDER)
     submit.set_defaults(func=_spark_submit)
+
+    generate = commands.add_parser(
+        "generate", help="generate one UTC day of player events, send them, write the ground truth",
+        description="Deterministic: the same --date/--events/--seed give the same events (event_ids too). "
+                    "Fault rates are fractions of --events added on top. Exit 1 if anything was not delivered.")
+    generate.add_argument("--date", required=True, type=date.fromisoformat, help="the UTC day, YYYY-MM-DD")
+    generate.add_argument("--events", required=True, type=int, help="distinct events on the day")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--via", choices=("kafka", "http"), default="kafka",
+                          help="produce straight to Kafka (default) or POST to the game API's batch route")
+    generate.add_argument("--api-url", help="the game API for --via http (default: GAME_API_URL)")
+    generate.add_argument("--api-ready-timeout", type=float, default=30.0,
+                          help="seconds to wait for the API's /readyz before giving up (--via http)")
+    generate.add_argument("--duplicates", type=_fraction, default=0.0, help="exact re-sends, fraction of --events")
+    generate.add_argument("--late", type=_fraction, default=0.0, help="events of the day before, fraction")
+    generate.add_argument("--malformed", type=_fraction, default=0.0, help="broken records (to Kafka), fraction")
+    generate.add_argument("--truth-dir", help="where D.json goes (default: <data dir>/truth)")
+    generate.add_argument("--topic", help="the topic (default: KAFKA_TOPIC)")
+    generate.set_defaults(func=_generate)
     return parser
 
 

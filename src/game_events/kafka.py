@@ -101,21 +101,38 @@ class PartitionWatermarks:
 
 def topic_watermarks(name: str | None = None, settings: Settings | None = None,
                      timeout_s: float = 10.0) -> list[PartitionWatermarks]:
-    """Low/high watermarks per partition, sorted by partition."""
+    """Low/high watermarks per partition, sorted by partition.
+
+    Retries retriable errors (a partition leader that is still being elected right after the topic was
+    created or a broker restarted) until `timeout_s`.
+    """
     from confluent_kafka import Consumer
 
     settings = settings or load_settings()
     name = name or settings.kafka_topic
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
                          "group.id": "game-events-watermarks", "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout_s
     try:
-        meta = consumer.list_topics(topic=name, timeout=timeout_s).topics.get(name)
-        if meta is None or meta.error is not None:
-            raise KafkaException(meta.error if meta else f"topic {name} not found")
-        result = []
-        for partition in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=timeout_s)
-            result.append(PartitionWatermarks(partition, low, high))
-        return result
+        while True:
+            try:
+                return _read_watermarks(consumer, name, timeout_s)
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                retriable = getattr(error, "retriable", lambda: False)()
+                if not retriable or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         consumer.close()
+
+
+def _read_watermarks(consumer, name: str, timeout_s: float) -> list[PartitionWatermarks]:
+    meta = consumer.list_topics(topic=name, timeout=timeout_s).topics.get(name)
+    if meta is None or meta.error is not None:
+        raise KafkaException(meta.error if meta else f"topic {name} not found")
+    result = []
+    for partition in sorted(meta.partitions):
+        low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=timeout_s)
+        result.append(PartitionWatermarks(partition, low, high))
+    return result

@@ -1,0 +1,223 @@
+"""The event generator: one UTC day of players, deterministic, with the ground truth of what it made.
+
+`generate_day(day, n_events, seed)` is pure: the same arguments give the same events, event_ids included,
+so re-generating a day only creates duplicates that the pipeline removes. It returns a `GeneratedDay`:
+
+- `.events`    valid events in send order: the day's `n_events` distinct events (every event_ts inside
+               the UTC day), plus injected exact duplicates and late events (event_ts on the day before);
+- `.malformed` raw records that break the contract, to be produced straight to Kafka;
+- `.truth`     what the lake should hold for the day (see `build_truth`), written by `write_truth`.
+
+Players are `user1..userK` (K grows with sqrt(n_events)); a player's provider, client and habits depend
+only on (seed, user number), so the same players come back every day and trends can be followed.
+`send_via_kafka` / `send_via_http` (in generator_send.py) deliver a day. From the shell:
+
+    python -m game_events.cli generate --date 2026-11-27 --events 100000 [--via http|kafka] ...
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from game_events import contract
+from game_events.generator_catalog import (CLIENTS, CURRENCY, GUILDS, HOURLY_ACTIVITY, ITEM_PRICES_CENTS,
+                                           PROVIDERS, Client, Provider, host_for, item_weights)
+from game_events.generator_faults import late_events, malformed_records, place_in_send_order
+from game_events.generator_send import Delivery, paused_gc, send_via_http, send_via_kafka
+
+__all__ = ["GeneratedDay", "Player", "Delivery", "generate_day", "build_truth", "write_truth",
+           "send_via_kafka", "send_via_http", "players_for"]
+
+_GUILD_IDS = tuple(GUILDS)
+_GUILD_WEIGHTS = tuple(1.0 / (rank + 1) for rank in range(len(_GUILD_IDS)))
+_MICROS_PER_HOUR = 3_600_000_000
+
+
+@dataclass(frozen=True)
+class Player:
+    user_id: str
+    host: str
+    provider: Provider
+    client: Client
+    client_ip: str
+    activity: float  # relative number of events per day (heavy-tailed: a few players play a lot)
+    buy_propensity: float  # multiplies the provider's purchase share
+    guilds: tuple[str, ...]  # the guilds this player joins, favourite first
+
+
+@dataclass
+class GeneratedDay:
+    day: date
+    seed: int
+    n_events: int
+    events: list[dict[str, Any]]
+    malformed: list[bytes]
+    truth: dict[str, Any]
+    players: dict[str, Player] = field(repr=False, default_factory=dict)
+
+
+def players_for(n_events: int, seed: int) -> list[Player]:
+    """The players of a day with n_events events: K = 3*sqrt(n), between 10 and 20,000."""
+    count = max(10, min(20_000, int(3 * math.sqrt(n_events))))
+    return [_player(number, seed) for number in range(1, count + 1)]
+
+
+def _player(number: int, seed: int) -> Player:
+    # Seeded by (seed, number) only, so user7 keeps provider, client and habits from day to day.
+    rng = random.Random(f"player:{seed}:{number}")
+    provider = rng.choices(PROVIDERS, weights=[p.share for p in PROVIDERS])[0]
+    client = rng.choices(CLIENTS, weights=[c.share for c in CLIENTS])[0]
+    if rng.random() < 0.1:
+        client_ip = f"2001:db8:{rng.randrange(1, 0xffff):x}::"
+    else:
+        client_ip = f"{provider.ipv4_first_octet}.{rng.randrange(256)}.{rng.randrange(256)}.0"
+    guild_count = 1 if rng.random() < 0.7 else 2
+    guilds = tuple(dict.fromkeys(rng.choices(_GUILD_IDS, weights=_GUILD_WEIGHTS, k=guild_count)))
+    buy_propensity = 0.0 if rng.random() < 0.15 else rng.uniform(0.6, 1.4)
+    return Player(user_id=f"user{number}", host=host_for(number, provider), provider=provider, client=client,
+                  client_ip=client_ip, activity=rng.paretovariate(1.6), buy_propensity=buy_propensity,
+                  guilds=guilds)
+
+
+def _event_times(rng: random.Random, day: date, n: int) -> list[datetime]:
+    """n moments inside the UTC day, following HOURLY_ACTIVITY, in increasing order."""
+    midnight = datetime.combine(day, time(0), tzinfo=timezone.utc)
+    hours = rng.choices(range(24), weights=HOURLY_ACTIVITY, k=n)
+    micros = sorted(hour * _MICROS_PER_HOUR + rng.randrange(_MICROS_PER_HOUR) for hour in hours)
+    return [midnight + timedelta(microseconds=m) for m in micros]
+
+
+def new_event_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def build_event(rng: random.Random, player: Player, day: date, event_ts: datetime,
+                received_at: datetime, weekend_boost: float = 0.0) -> dict[str, Any]:
+    """One valid event of a player at event_ts: a purchase or a guild join, by the player's habits."""
+    common = dict(event_id=new_event_id(rng), event_ts=event_ts, received_at=received_at,
+                  user_id=player.user_id, host=player.host, user_agent=player.client.user_agent,
+                  accept=player.client.accept, client_ip=player.client_ip)
+    purchase_chance = min(0.95, player.provider.purchase_share * player.buy_propensity + weekend_boost)
+    if rng.random() < purchase_chance:
+        item = rng.choices(contract.ITEM_TYPES, weights=item_weights(player.provider, day))[0]
+        # Knives are bought by the handful; everything else mostly one at a time.
+        quantity = rng.choice((1, 2, 3, 5)) if item == "knife" else (1 if rng.random() < 0.9 else 2)
+        return contract.purchase_item(item_type=item, price_cents=ITEM_PRICES_CENTS[item], quantity=quantity,
+                                      currency=CURRENCY, **common)
+    guild_id = player.guilds[0] if rng.random() < 0.8 else rng.choice(player.guilds)
+    return contract.join_guild(guild_id=guild_id, guild_name=GUILDS[guild_id], **common)
+
+
+def generate_day(day: date, n_events: int, seed: int = 0, *, duplicates: float = 0.0, late: float = 0.0,
+                 malformed: float = 0.0) -> GeneratedDay:
+    """The day's events (pure, no I/O). Fault rates are fractions of n_events added on top of it."""
+    if n_events < 0:
+        raise ValueError("n_events must be >= 0")
+    for name, rate in (("duplicates", duplicates), ("late", late), ("malformed", malformed)):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"{name} must be a fraction between 0 and 1, got {rate}")
+    with paused_gc():
+        return _generate(day, n_events, seed, duplicates, late, malformed)
+
+
+def _generate(day: date, n_events: int, seed: int, duplicates: float, late: float,
+              malformed: float) -> GeneratedDay:
+    rng = random.Random(f"day:{day.isoformat()}:{n_events}:{seed}")
+    players = players_for(n_events, seed)
+    # Some players skip a day; the rest play in proportion to their (heavy-tailed) activity.
+    activity = [p.activity if rng.random() >= 0.15 else 0.0 for p in players]
+    chosen = rng.choices(players, weights=activity, k=n_events)
+    weekend_boost = 0.05 if day.weekday() >= 5 else 0.0
+    on_day = []
+    for player, event_ts in zip(chosen, _event_times(rng, day, n_events)):
+        received_at = event_ts + timedelta(microseconds=rng.randrange(5_000, 2_000_000))
+        on_day.append(build_event(rng, player, day, event_ts, received_at, weekend_boost))
+
+    late_ones = late_events(rng, players, day, round(late * n_events), build_event)
+    duplicate_count = min(round(duplicates * n_events), n_events)
+    send_order, duplicated = place_in_send_order(rng, on_day, late_ones, duplicate_count)
+    bad_records = malformed_records(rng, players, day, round(malformed * n_events), build_event)
+
+    truth = build_truth(day, seed, n_events, on_day, {p.user_id: p for p in players})
+    truth["injected"] = {
+        "duplicates": duplicated, "late": len(late_ones), "late_date": (day - timedelta(days=1)).isoformat(),
+        "late_events_by_type": _sorted(Counter(e["event_type"] for e in late_ones)),
+        "malformed": len(bad_records),
+    }
+    return GeneratedDay(day=day, seed=seed, n_events=n_events, events=send_order, malformed=bad_records,
+                        truth=truth, players={p.user_id: p for p in players})
+
+
+def _sorted(mapping: dict) -> dict:
+    """A plain dict with sorted keys (nested dicts too), so the truth file is byte-stable."""
+    return {key: _sorted(value) if isinstance(value, dict) else value for key, value in sorted(mapping.items())}
+
+
+def build_truth(day: date, seed: int, n_events: int, events: list[dict[str, Any]],
+                players: dict[str, Player]) -> dict[str, Any]:
+    """What the lake should hold for the day, from its valid, distinct events (event_ts inside the day).
+
+    Apart from events_by_type, only non-zero groups appear, as a GROUP BY would give them. provider = the player's registered
+    domain, known from the generator's own host naming (no suffix list involved).
+    """
+    by_type: Counter = Counter()
+    item_stats: dict[str, Counter] = defaultdict(Counter)
+    item_buyers: dict[str, set] = defaultdict(set)
+    provider_items: dict[str, Counter] = defaultdict(Counter)
+    provider_events: Counter = Counter()
+    provider_users: dict[str, set] = defaultdict(set)
+    provider_revenue: Counter = Counter()
+    guild_joins: Counter = Counter()
+    guild_joiners: dict[str, set] = defaultdict(set)
+    users, buyers = set(), set()
+    for event in events:
+        user_id, provider = event["user_id"], players[event["user_id"]].provider.domain
+        by_type[event["event_type"]] += 1
+        users.add(user_id)
+        provider_events[provider] += 1
+        provider_users[provider].add(user_id)
+        if event["event_type"] == contract.PURCHASE_ITEM:
+            item, revenue = event["item_type"], event["price_cents"] * event["quantity"]
+            item_stats[item].update(purchases=1, units=event["quantity"], revenue_cents=revenue)
+            item_buyers[item].add(user_id)
+            provider_items[provider][item] += 1
+            provider_revenue[provider] += revenue
+            buyers.add(user_id)
+        else:
+            guild_joins[event["guild_id"]] += 1
+            guild_joiners[event["guild_id"]].add(user_id)
+    return _sorted({
+        "date": day.isoformat(), "seed": seed, "events_requested": n_events,
+        # Both event types always appear here (zero included); every other breakdown lists non-zero groups.
+        "events_by_type": {event_type: by_type[event_type] for event_type in contract.EVENT_TYPES},
+        "purchases_by_item": {item: {**stats, "unique_buyers": len(item_buyers[item])}
+                              for item, stats in item_stats.items()},
+        "purchases_by_provider_item": {provider: dict(items) for provider, items in provider_items.items()},
+        "events_by_provider": dict(provider_events),
+        "users_by_provider": {provider: len(ids) for provider, ids in provider_users.items()},
+        "revenue_by_provider_cents": dict(provider_revenue),
+        "revenue_cents": sum(provider_revenue.values()),
+        "unique_users": len(users), "unique_buyers": len(buyers),
+        "guild_joins_by_guild": {guild: {"joins": joins, "unique_joiners": len(guild_joiners[guild])}
+                                 for guild, joins in guild_joins.items()},
+    })
+
+
+def write_truth(day: GeneratedDay, truth_dir: str | Path) -> Path:
+    """Write `<truth_dir>/YYYY-MM-DD.json` atomically (sorted keys) and return its path."""
+    truth_dir = Path(truth_dir)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    path = truth_dir / f"{day.day.isoformat()}.json"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(day.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
