@@ -1,0 +1,62 @@
+-- trends: the key metrics day by day over the 28 days ending at :report_date (the last 7 of them
+-- flagged), each with its change against the day before and the same weekday a week before, and
+-- its mean over the trailing 7 days. Only days that have lake partitions appear; a change is NULL
+-- when the day it compares with has none. Values are DOUBLE so that one column holds every metric.
+-- Grain: one row per metric x day. Input: view `events`, holding at least the 35 days ending at
+-- :report_date (28 shown + 7 looked back on for week-over-week and the 7-day mean).
+WITH daily AS (
+    SELECT
+        event_date,
+        CAST(COUNT(*) AS DOUBLE)                                                     AS events,
+        CAST(COUNT_IF(event_type = 'purchase_item') AS DOUBLE)                      AS purchases,
+        CAST(COALESCE(SUM(price_cents * quantity), 0) AS DOUBLE)                    AS revenue_cents,
+        CAST(COUNT(DISTINCT user_id) AS DOUBLE)                                      AS active_users,
+        CAST(COUNT(DISTINCT CASE WHEN event_type = 'purchase_item' THEN user_id END) AS DOUBLE) AS buyers,
+        CAST(COUNT_IF(event_type = 'join_guild') AS DOUBLE)                         AS guild_joins
+    FROM events
+    WHERE event_date BETWEEN date_sub(:report_date, 34) AND :report_date
+    GROUP BY event_date
+),
+series AS (
+    SELECT event_date, metric, value
+    FROM (SELECT *, ROUND(buyers / NULLIF(active_users, 0), 6) AS conversion FROM daily)
+    UNPIVOT (value FOR metric IN (events, purchases, revenue_cents, active_users, buyers, guild_joins,
+                                  conversion))
+),
+compared AS (
+    SELECT
+        today.event_date,
+        today.metric,
+        today.value,
+        day_before.value     AS previous_day_value,
+        week_before.value    AS week_before_value,
+        -- RANGE over day numbers, not ROWS: a missing day must not pull an older one into the window
+        AVG(today.value) OVER trailing_week     AS trailing_7d_mean,
+        COUNT(today.value) OVER trailing_week   AS trailing_7d_days
+    FROM series AS today
+    LEFT JOIN series AS day_before
+        ON day_before.metric = today.metric AND day_before.event_date = date_sub(today.event_date, 1)
+    LEFT JOIN series AS week_before
+        ON week_before.metric = today.metric AND week_before.event_date = date_sub(today.event_date, 7)
+    WINDOW trailing_week AS (
+        PARTITION BY today.metric
+        ORDER BY datediff(today.event_date, :report_date)
+        RANGE BETWEEN 6 PRECEDING AND CURRENT ROW
+    )
+)
+SELECT
+    event_date,
+    metric,
+    value,
+    previous_day_value,
+    ROUND(value - previous_day_value, 6)                                      AS day_over_day_change,
+    ROUND((value - previous_day_value) / NULLIF(previous_day_value, 0), 6)    AS day_over_day_ratio,
+    week_before_value,
+    ROUND(value - week_before_value, 6)                                       AS week_over_week_change,
+    ROUND((value - week_before_value) / NULLIF(week_before_value, 0), 6)      AS week_over_week_ratio,
+    ROUND(trailing_7d_mean, 6)                                                AS trailing_7d_mean,
+    trailing_7d_days,
+    event_date > date_sub(:report_date, 7)                                    AS in_last_7_days
+FROM compared
+WHERE event_date > date_sub(:report_date, 28)
+ORDER BY metric, event_date
