@@ -21,7 +21,7 @@ help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # --- set-up: idempotent; a second run finds every stamp up to date and downloads nothing -----------
-setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched  ## create both environments and fetch the jars
+setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched $(DEPS)/.chromium  ## create both environments, fetch the jars, install Chromium for the browser tests
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -51,6 +51,10 @@ $(DEPS)/spark-jars/.fetched: scripts/maven/spark-kafka-connector.pom.xml
 	rm -rf $(DEPS)/spark-jars
 	$(MVN) -f $< dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(DEPS)/spark-jars
 	touch $@
+
+$(DEPS)/.chromium: scripts/install-chromium.sh
+	scripts/install-chromium.sh
+	mkdir -p $(DEPS) && touch $@
 
 lock: | $(UV)  ## re-resolve requirements/*.in into the pinned lock files
 	$(UV) pip compile -q --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
@@ -105,3 +109,15 @@ test: setup  ## the whole test suite against the real broker and real Spark
 clean:  ## remove generated data and service state (keeps downloads and environments)
 	scripts/stack.sh down
 	rm -rf data .run
+
+# --- the game API alone ----------------------------------------------------------------------------
+# gunicorn on GAME_API_HOST:GAME_API_PORT (127.0.0.1:5000) with config/gunicorn.conf.py; state in .run/game_api.
+.PHONY: api-up api-down api-dev
+api-up: setup  ## start the game API under gunicorn (safe to call twice)
+	scripts/game_api.sh up
+
+api-down:  ## stop the game API this project started
+	scripts/game_api.sh down
+
+api-dev: setup  ## the game API on Flask's debug server, in the foreground (debugging only)
+	$(VENV)/bin/flask --app services.game_api run --debug --host 127.0.0.1 --port $${GAME_API_PORT:-5000}

@@ -6,9 +6,10 @@ One run per UTC day **D** (data interval `[D, D+1)`, scheduled at 00:00 UTC righ
 1. **ensure_topic** — the Kafka topic `events` exists.
 2. **generate_events** — the event generator stands in for D's players and sends through the game API
    (turn it off with the `generate` param when real traffic feeds the topic).
-3. **check_offsets** — per partition, what is new since the last ingest; waits while generated events
-   have not arrived, skips the ingest cleanly when nothing is new and nothing was expected, fails when
-   the broker is unreachable or retention deleted messages that were never ingested.
+3. **check_offsets** — per partition, what is new since the last ingest; waits up to a minute for
+   messages in flight, skips the ingest cleanly when nothing is new (nothing expected, or another run
+   already ingested them), fails when the broker is unreachable or retention deleted messages that
+   were never ingested.
 4. **filtered_writes** — Spark: the new messages into the Parquet lake, each event to its own date.
 5. **analyze_*** and **publish_report** — SparkSQL analyses and the day's artifacts (`data/artifacts/D/`).
 6. **reconcile** — fails the run unless the counts reconcile; declares the lake and artifacts as assets.
@@ -71,7 +72,8 @@ def _spark_submit(task_id: str, application: str, args: list[str], **kwargs) -> 
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True,
                   "max_retry_delay": timedelta(minutes=10)},
     params={
-        "events_per_day": Param(20_000, type="integer", minimum=0, description="Events the generator sends for D."),
+        "events_per_day": Param(int(os.environ.get("GAME_EVENTS_EVENTS_PER_DAY", "20000")), type="integer", minimum=0,
+                                description="Events the generator sends for D."),
         "seed": Param(0, type="integer", description="Generator seed; the same seed gives the same events."),
         "generate": Param(True, type="boolean", description="Generate events (off when real traffic feeds Kafka)."),
         "generate_via": Param("http", enum=["http", "kafka"], description="Through the game API, or straight to Kafka."),
@@ -86,9 +88,11 @@ def game_events_daily():
     @task
     def ensure_topic() -> bool:
         """Create the Kafka topic `events` unless it exists."""
-        from game_events.kafka import ensure_topic as ensure
+        from game_events.kafka import ensure_topic as ensure, wait_for_broker
 
-        return ensure(settings=_settings())
+        settings = _settings()
+        wait_for_broker(settings, timeout_s=30)  # a clear error when the broker is down
+        return ensure(settings=settings)
 
     @task.bash(skip_on_exit_code=99, env=None, append_env=True)
     def generate_events(params: dict | None = None, data_interval_start=None) -> str:
@@ -102,7 +106,9 @@ def game_events_daily():
                 f"--duplicates {params['duplicate_rate']} --late {params['late_rate']} "
                 f"--malformed {params['malformed_rate']}")
 
-    @task.sensor(poke_interval=5, timeout=600, mode="reschedule", trigger_rule="none_failed")
+    # Waits up to a minute for messages in flight, then skips the ingest (soft_fail): another run may
+    # already have ingested this day's events. Broker errors and retention loss fail the task.
+    @task.sensor(poke_interval=5, timeout=60, mode="poke", soft_fail=True, trigger_rule="none_failed")
     def check_offsets(params: dict | None = None):
         """Per partition: low/high watermarks and what is new since the last ingest."""
         from airflow.sdk import PokeReturnValue
@@ -113,10 +119,10 @@ def game_events_daily():
         try:
             report = check(_settings(), expect_new=params["generate"])
         except NothingNew as exc:
-            if params["generate"]:
-                print(f"{exc}; waiting")
-                return PokeReturnValue(is_done=False)
-            raise AirflowSkipException(str(exc)) from None
+            if not params["generate"]:
+                raise AirflowSkipException(f"{exc}; nothing was expected, so the ingest is skipped") from None
+            print(f"{exc}; waiting for messages in flight")
+            return PokeReturnValue(is_done=False)
         print(format_offsets_table(report))
         return PokeReturnValue(is_done=True, xcom_value=report)
 

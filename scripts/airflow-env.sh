@@ -28,8 +28,11 @@ export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__SCHEDULER__MIN_
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$AIRFLOW_HOME/logs"
 
 # Connections from the environment: pointing at another broker or a Spark cluster is configuration only.
-export AIRFLOW_CONN_KAFKA_DEFAULT="${AIRFLOW_CONN_KAFKA_DEFAULT:-{\"conn_type\": \"kafka\", \"extra\": {\"bootstrap.servers\": \"${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}\"}}}"
-export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-{\"conn_type\": \"spark\", \"host\": \"${SPARK_MASTER:-local[*]}\", \"extra\": {\"deploy-mode\": \"client\", \"spark-binary\": \"spark-submit\"}}}"
+# (JSON with braces cannot sit inside ${VAR:-default}: bash would end the default at the first brace.)
+_ge_kafka_conn='{"conn_type": "kafka", "extra": {"bootstrap.servers": "'"${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"'"}}'
+_ge_spark_conn='{"conn_type": "spark", "host": "'"${SPARK_MASTER:-local[*]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}'
+export AIRFLOW_CONN_KAFKA_DEFAULT="${AIRFLOW_CONN_KAFKA_DEFAULT:-$_ge_kafka_conn}"
+export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-$_ge_spark_conn}"
 
 # SparkSubmitOperator runs the binary named spark-submit from PATH: ours uses .venv-spark.
 export PATH="$_ge_root/scripts/bin:$_ge_root/.venv/bin:$PATH"
@@ -45,4 +48,4 @@ PY
   )
 fi
 set -a; . "$AIRFLOW_HOME/secrets.env"; set +a
-unset _ge_root
+unset _ge_root _ge_kafka_conn _ge_spark_conn

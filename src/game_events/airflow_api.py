@@ -65,11 +65,26 @@ class AirflowClient:
             time.sleep(2)
 
     def create_backfill(self, start: date, end: date, conf: dict | None = None, max_active_runs: int = 1,
-                        dag_id: str = DAG_ID, reprocess: str = "completed") -> dict:
-        return self._call("POST", "/backfills", json={
-            "dag_id": dag_id, "from_date": f"{start.isoformat()}T00:00:00Z",
-            "to_date": f"{end.isoformat()}T00:00:00Z", "dag_run_conf": conf or {},
-            "max_active_runs": max_active_runs, "reprocess_behavior": reprocess})
+                        dag_id: str = DAG_ID, reprocess: str = "completed", timeout_s: float = 120) -> dict:
+        """Ask for a backfill of [start, end] (days of the data interval start).
+
+        With the embedded SQLite database Airflow answers 503 when the scheduler holds the database lock
+        at that moment; that is retried until `timeout_s`.
+        """
+        body = {"dag_id": dag_id, "from_date": f"{start.isoformat()}T00:00:00Z",
+                "to_date": f"{end.isoformat()}T00:00:00Z", "dag_run_conf": conf or {},
+                "max_active_runs": max_active_runs, "reprocess_behavior": reprocess}
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = self.session.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=self.timeout_s)
+            if response.status_code < 400:
+                return response.json()
+            if response.status_code != 503 or time.monotonic() > deadline:
+                raise RuntimeError(f"Airflow refused the backfill ({response.status_code}): {response.text[:500]}")
+            time.sleep(2)
+
+    def backfill(self, backfill_id: int) -> dict:
+        return self._call("GET", f"/backfills/{backfill_id}")
 
     def dag_runs(self, dag_id: str = DAG_ID, limit: int = 100) -> list[dict]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": limit,
@@ -89,9 +104,10 @@ class AirflowClient:
         return list(newest.values())
 
 
-def follow_backfill(client: AirflowClient, days: set[str], timeout_s: float = 3600,
+def follow_backfill(client: AirflowClient, backfill: dict, days: set[str], timeout_s: float = 3600,
                     poll_s: float = 5, echo=print) -> list[dict]:
-    """Print progress until the backfill's run of every day finished; return the runs."""
+    """Print progress until the backfill's run of every day finished and Airflow closed the backfill
+    (only then does it accept the next one); return the runs."""
     deadline, last_line = time.monotonic() + timeout_s, ""
     while True:
         runs = client.runs_for_days(days)
@@ -101,7 +117,8 @@ def follow_backfill(client: AirflowClient, days: set[str], timeout_s: float = 36
             echo(f"[{time.strftime('%H:%M:%S')}] {line}")
             last_line = line
         if len(runs) == len(days) and all(run["state"] in FINISHED for run in runs):
-            return runs
+            if client.backfill(backfill["id"]).get("completed_at"):
+                return runs
         if time.monotonic() > deadline:
             raise TimeoutError(f"the backfill did not finish within {timeout_s:.0f}s: {line}")
         time.sleep(poll_s)

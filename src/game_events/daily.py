@@ -36,46 +36,31 @@ class PartitionOffsets:
 
     @property
     def new(self) -> int:
-        return max(0, self.high - max(self.ingested, self.low))
-
-    @property
-    def lost(self) -> int:
-        # Messages past the ledger that retention already deleted.
-        return max(0, self.low - self.ingested)
-
-
-def offsets_since_ingest(settings: Settings | None = None, ingested: dict[int, int] | None = None,
-                         timeout_s: float = 10.0) -> list[PartitionOffsets]:
-    """Per partition: watermarks and what is new since the last ingest (ledger offsets `ingested`)."""
-    settings = settings or load_settings()
-    try:
-        wait_for_broker(settings, timeout_s=timeout_s)
-    except BrokerUnavailable as exc:
-        raise BrokerUnavailable(f"cannot check offsets of topic {settings.kafka_topic!r}: {exc}") from None
-    ingested = ingested if ingested is not None else _ledger_offsets(settings)
-    return [PartitionOffsets(m.partition, m.low, m.high, ingested.get(m.partition, 0))
-            for m in topic_watermarks(settings.kafka_topic, settings, timeout_s)]
-
-
-def _ledger_offsets(settings: Settings) -> dict[int, int]:
-    from game_events import lake
-
-    return lake.read_ledger(settings, settings.kafka_topic)
+        return max(0, self.high - self.ingested)
 
 
 def check_offsets(settings: Settings | None = None, expect_new: bool = True) -> dict:
-    """The offsets report for the DAG: raises MessagesLost, or NothingNew when nothing arrived."""
+    """Per partition: watermarks and what is new since the last ingest (the lake's ledger).
+
+    Raises BrokerUnavailable, MessagesLost (retention deleted what was never ingested: the same check
+    filtered_writes makes before it reads), or NothingNew.
+    """
+    from game_events import lake
+
     settings = settings or load_settings()
-    partitions = offsets_since_ingest(settings)
-    report = {"topic": settings.kafka_topic, "partitions": [asdict(p) | {"new": p.new, "lost": p.lost}
-                                                              for p in partitions],
+    try:
+        wait_for_broker(settings, timeout_s=15)
+    except BrokerUnavailable as exc:
+        raise BrokerUnavailable(f"cannot check offsets of topic {settings.kafka_topic!r}: {exc}") from None
+    marks = topic_watermarks(settings.kafka_topic, settings)
+    ingested = lake.committed_offsets(settings.kafka_topic, settings)
+    try:
+        lake.plan_offset_ranges(settings.kafka_topic, ingested, marks)
+    except lake.RetentionLoss as exc:
+        raise MessagesLost(str(exc)) from None
+    partitions = [PartitionOffsets(m.partition, m.low, m.high, ingested.get(m.partition, 0)) for m in marks]
+    report = {"topic": settings.kafka_topic, "partitions": [asdict(p) | {"new": p.new} for p in partitions],
               "new_messages": sum(p.new for p in partitions)}
-    lost = [p for p in partitions if p.lost]
-    if lost:
-        detail = ", ".join(f"partition {p.partition}: next to ingest {p.ingested}, oldest held {p.low}"
-                           for p in lost)
-        raise MessagesLost(f"Kafka retention deleted {sum(p.lost for p in lost)} messages of topic "
-                           f"{settings.kafka_topic!r} that were never ingested ({detail})")
     if report["new_messages"] == 0:
         raise NothingNew(f"no new messages on {settings.kafka_topic!r} since the last ingest"
                          + (" although events were generated" if expect_new else ""))
@@ -91,18 +76,32 @@ def format_offsets_table(report: dict) -> str:
 
 
 def reconcile_day(day: date, settings: Settings | None = None) -> dict:
-    """Fail unless the latest manifest covering `day` reconciles and the day's artifacts agree with it."""
+    """Fail unless D's manifests reconcile, the lake holds what they say, and the report agrees with both."""
     from game_events import lake
 
     settings = settings or load_settings()
-    manifest = lake.latest_manifest_for(settings, day)
-    if manifest is None:
-        raise NotReconciled(f"no filtered_writes manifest covers {day}")
-    problems = lake.reconcile(manifest)
+    problems = []
+    for manifest in lake.read_manifests(day, settings):
+        problems += [f"run {manifest.get('run_id')}: {p}" for p in lake.reconcile(manifest)]
+    figures = lake.date_summary(day, settings)
+    rows_in_lake = _rows_in_partition(lake.event_date_dir(day, settings))
+    if figures["runs"] and rows_in_lake != figures["written_rows"]:
+        problems.append(f"the lake holds {rows_in_lake} rows for {day}, the last manifest says "
+                        f"{figures['written_rows']}")
     summary_path = settings.artifacts_dir / day.isoformat() / "summary.json"
-    if not summary_path.exists():
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    if summary is None:
         problems.append(f"no published artifacts for {day} ({summary_path} is missing)")
+    elif summary["events"] != rows_in_lake:
+        problems.append(f"the report counts {summary['events']} events for {day}, the lake holds {rows_in_lake}")
     if problems:
         raise NotReconciled(f"{day} does not reconcile: " + "; ".join(problems))
-    return {"date": day.isoformat(), "run_id": manifest.get("run_id"),
-            "summary": json.loads(summary_path.read_text())}
+    return {"date": day.isoformat(), "rows_in_lake": rows_in_lake, "runs": figures["runs"],
+            "duplicates": figures["duplicates"], "quarantined": figures["quarantined"],
+            "restated": figures["restated"]}
+
+
+def _rows_in_partition(path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in path.rglob("*.parquet")) if path.exists() else 0
