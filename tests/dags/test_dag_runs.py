@@ -121,6 +121,8 @@ def test_rerunning_a_day_changes_nothing(backfilled):
     # quality section reports every re-sent message as a duplicate.
     summary_after = json.loads(summary_path.read_text())
     quality_before, quality_after = summary_before.pop("data_quality"), summary_after.pop("data_quality")
+    for summary in (summary_before, summary_after):  # one more run adds rows to the data-quality table
+        summary["table_rows"].pop("data_quality")
     assert summary_after == summary_before
     truth = json.loads((data_dir / "truth" / f"{DAY_1.isoformat()}.json").read_text())
     resent = sum(truth["events_by_type"].values()) + truth["injected"]["duplicates"]
