@@ -15,14 +15,9 @@ pids="$AIRFLOW_HOME/pids"
 logs="$AIRFLOW_HOME/logs"
 components=(api-server scheduler dag-processor triggerer)
 
-running_pid() {
-  local file="$pids/$1.pid"
-  [ -f "$file" ] || return 1
-  local pid; pid="$(cat "$file")"
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "airflow" \
-    && { echo "$pid"; return 0; }
-  return 1
-}
+# shellcheck source=scripts/lib/pids.sh
+. "$root/scripts/lib/pids.sh"
+running_pid() { live_pid "$pids/$1.pid" airflow; }
 
 start() {
   local component="$1"; shift

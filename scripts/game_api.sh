@@ -17,14 +17,9 @@ port="${GAME_API_PORT:-5000}"
 state="${GAME_API_STATE_DIR:-$root/.run/game_api}"
 pidfile="$state/gunicorn.pid"
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "gunicorn"; then
-    echo "$pid"; return 0
-  fi
-  return 1
-}
+# shellcheck source=scripts/lib/pids.sh
+. "$root/scripts/lib/pids.sh"
+running_pid() { live_pid "$pidfile" gunicorn; }
 
 wait_healthy() {
   for _ in $(seq 1 100); do

@@ -19,15 +19,9 @@ libs="${GAME_EVENTS_DEPS_DIR:-$root/.deps}/kafka/libs"
 pidfile="$state/kafka.pid"
 python="$root/.venv/bin/python"
 
-running_pid() {
-  # The pid from our pidfile, only if that process is still our broker.
-  [ -f "$pidfile" ] || return 1
-  local pid; pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka"; then
-    echo "$pid"; return 0
-  fi
-  return 1
-}
+# shellcheck source=scripts/lib/pids.sh
+. "$root/scripts/lib/pids.sh"
+running_pid() { live_pid "$pidfile" kafka.Kafka; }
 
 wait_ready() {
   KAFKA_BOOTSTRAP_SERVERS="$host:$port" "$python" -m game_events.cli broker wait --timeout "${1:-90}"
