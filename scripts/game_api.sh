@@ -53,14 +53,7 @@ start() {
 stop() {
   local pid
   if ! pid="$(running_pid)"; then echo "game API is not running"; rm -f "$pidfile"; return 0; fi
-  kill -TERM "$pid"
-  for _ in $(seq 1 120); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "game API stopped (pid $pid)"; return 0; }
-    sleep 0.25
-  done
-  echo "game API (pid $pid) did not stop in 30s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
+  stop_pid "game API" "$pid" "$pidfile" 30
 }
 
 status() {

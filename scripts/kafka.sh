@@ -65,14 +65,7 @@ down() {
     rm -f "$pidfile"
     return 0
   fi
-  kill -TERM "$pid"
-  for _ in $(seq 1 120); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "Kafka stopped (pid $pid)"; return 0; }
-    sleep 0.5
-  done
-  echo "Kafka (pid $pid) did not stop in 60s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
+  stop_pid Kafka "$pid" "$pidfile" 60
 }
 
 status() {

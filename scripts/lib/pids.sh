@@ -12,3 +12,17 @@ live_pid() {
   fi
   return 1
 }
+
+# stop_pid NAME PID PIDFILE SECONDS: SIGTERM, wait up to SECONDS for the process to exit (its own clean
+# shutdown: the broker closes its logs, the API flushes its producers), SIGKILL after that.
+stop_pid() {
+  local name="$1" pid="$2" pidfile="$3" seconds="$4"
+  kill -TERM "$pid"
+  for _ in $(seq 1 $((seconds * 4))); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "$name stopped (pid $pid)"; return 0; }
+    sleep 0.25
+  done
+  echo "$name (pid $pid) did not stop in ${seconds}s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}

@@ -7,10 +7,12 @@ It talks HTTP only, so it works against any Airflow 3 that the settings point at
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import requests
 
@@ -32,9 +34,6 @@ class AirflowClient:
     @classmethod
     def from_env(cls) -> AirflowClient:
         """The local stack: base URL from AIRFLOW__API__BASE_URL, admin password from the generated file."""
-        import json
-        from pathlib import Path
-
         home = Path(os.environ.get("AIRFLOW_HOME", ".run/airflow"))
         password_file = home / "simple_auth_manager_passwords.json.generated"
         password = os.environ.get("AIRFLOW_PASSWORD") or json.loads(password_file.read_text())["admin"]
