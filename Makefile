@@ -96,11 +96,12 @@ run: up  ## set up, start the stack, backfill START..END through the scheduler, 
 
 # --- tests ----------------------------------------------------------------------------------------------
 # The suite needs the broker: start it when it is not running, and stop it afterwards only if we started it.
+# Tests marked `long` (the full reliability cases) and tests/cluster/ have their own targets below.
 test: setup  ## the whole test suite against the real broker and real Spark
 	@started=0; \
 	if ! scripts/kafka.sh status | grep -q running; then scripts/kafka.sh up && started=1; fi; \
 	status=0; \
-	$(VENV)/bin/python -m pytest --ignore=tests/spark $(PYTEST_ARGS) || status=$$?; \
+	$(VENV)/bin/python -m pytest --ignore=tests/spark --ignore=tests/cluster -m "not long" $(PYTEST_ARGS) || status=$$?; \
 	$(SPARK_VENV)/bin/python -m pytest tests/spark $(PYTEST_ARGS) || status=$$((status ? status : $$?)); \
 	if [ $$started = 1 ]; then scripts/kafka.sh down; fi; \
 	if [ $$status = 5 ]; then echo "pytest collected no tests: the suite is broken, not green" >&2; fi; \
