@@ -30,7 +30,9 @@ export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$AIRFLOW_HOME/logs"
 # Connections from the environment: pointing at another broker or a Spark cluster is configuration only.
 # (JSON with braces cannot sit inside ${VAR:-default}: bash would end the default at the first brace.)
 _ge_kafka_conn='{"conn_type": "kafka", "extra": {"bootstrap.servers": "'"${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"'"}}'
-_ge_spark_conn='{"conn_type": "spark", "host": "'"${SPARK_MASTER:-local[*]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}'
+# Executor sizing in the extra is ours (the provider ignores it): game_events.spark_submit.operator_kwargs
+# renders it into spark.executor.memory / spark.executor.cores / spark.cores.max for cluster masters.
+_ge_spark_conn='{"conn_type": "spark", "host": "'"${SPARK_MASTER:-local[*]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit", "executor-memory": "'"${SPARK_EXECUTOR_MEMORY:-1g}"'", "executor-cores": "'"${SPARK_EXECUTOR_CORES:-1}"'", "total-executor-cores": "'"${SPARK_TOTAL_EXECUTOR_CORES:-2}"'"}}'
 export AIRFLOW_CONN_KAFKA_DEFAULT="${AIRFLOW_CONN_KAFKA_DEFAULT:-$_ge_kafka_conn}"
 export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-$_ge_spark_conn}"
 

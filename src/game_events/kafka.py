@@ -68,8 +68,11 @@ def ensure_topic(name: str | None = None, partitions: int | None = None, replica
     admin = admin_client(settings)
     if name in admin.list_topics(timeout=10).topics:
         return False
+    config = dict(config or {})
+    if settings.kafka_topic_min_insync_replicas:  # with acks=all: how many copies a write needs
+        config.setdefault("min.insync.replicas", str(settings.kafka_topic_min_insync_replicas))
     topic = NewTopic(name, num_partitions=partitions or settings.kafka_topic_partitions,
-                     replication_factor=replication or settings.kafka_topic_replication, config=config or {})
+                     replication_factor=replication or settings.kafka_topic_replication, config=config)
     future = admin.create_topics([topic], operation_timeout=30)[name]
     try:
         future.result()

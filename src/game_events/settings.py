@@ -10,6 +10,7 @@ environment variables, never code:
     KAFKA_TOPIC                 the events topic                          (default: events)
     KAFKA_TOPIC_PARTITIONS      partitions when the topic is created      (default: 3)
     KAFKA_TOPIC_REPLICATION     replication factor when it is created     (default: 1)
+    KAFKA_TOPIC_MIN_INSYNC_REPLICAS  the topic's min.insync.replicas      (default: unset, the broker's)
     SPARK_MASTER                local[*], local[2], spark://host:7077     (default: local[*])
     GAME_API_URL                where the generator sends --via http      (default: http://127.0.0.1:5000)
 """
@@ -20,8 +21,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# src/game_events/settings.py -> the repository root (an editable install keeps this true).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# src/game_events/settings.py -> the repository root (an editable install keeps this true). A Spark driver
+# on a cluster master imports the package from the shipped archive (game_events.spark_submit), which has
+# no checkout around it: there scripts/bin/spark-submit names the root in GAME_EVENTS_ROOT.
+PROJECT_ROOT = Path(os.environ.get("GAME_EVENTS_ROOT") or Path(__file__).resolve().parents[2]).resolve()
 
 
 def _env(name: str, default: str) -> str:
@@ -45,6 +48,7 @@ class Settings:
     kafka_topic: str
     kafka_topic_partitions: int
     kafka_topic_replication: int
+    kafka_topic_min_insync_replicas: int | None
     spark_master: str
     game_api_url: str
 
@@ -87,6 +91,7 @@ def load_settings() -> Settings:
         kafka_topic=_env("KAFKA_TOPIC", "events"),
         kafka_topic_partitions=_env_int("KAFKA_TOPIC_PARTITIONS", 3),
         kafka_topic_replication=_env_int("KAFKA_TOPIC_REPLICATION", 1),
+        kafka_topic_min_insync_replicas=_env_int("KAFKA_TOPIC_MIN_INSYNC_REPLICAS", 0) or None,
         spark_master=_env("SPARK_MASTER", "local[*]"),
         game_api_url=_env("GAME_API_URL", "http://127.0.0.1:5000"),
     )

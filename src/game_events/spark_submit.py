@@ -3,16 +3,29 @@
 Used by the tests, by hand-run commands (`python -m game_events.cli spark-submit spark/xyz.py -- ...`)
 and by the DAG's SparkSubmitOperator (`operator_kwargs`). The same arguments work with `local[*]` and
 with a `spark://` standalone master: spark-submit ships the connector jars to the executors.
+
+On a cluster master (anything but `local...`) the project's own Python code is shipped too: a zip of
+`game_events` and `spark` (built from the checkout at submit time, into build/pyfiles/) goes to
+`--py-files`, so executors import the project from that archive, not from whatever their machine has.
+Local masters do not ship it: their executors are threads of the driver's JVM whose Python workers
+start from the driver's own environment, where the project is installed; an archive would change nothing.
+Executor sizing (SPARK_EXECUTOR_MEMORY, SPARK_EXECUTOR_CORES, SPARK_TOTAL_EXECUTOR_CORES; in Airflow the
+spark_default connection's extra) and the executors' interpreter (SPARK_EXECUTOR_PYTHON) apply there too.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from pathlib import Path
 
 from game_events.settings import PROJECT_ROOT, Settings, load_settings
 
 SPARK_SUBMIT = PROJECT_ROOT / "scripts" / "bin" / "spark-submit"
+CODE_ARCHIVE = PROJECT_ROOT / "build" / "pyfiles" / "game_events_code.zip"
+# Top-level packages shipped, and the folder each is found in.
+SHIPPED_PACKAGES = {"game_events": PROJECT_ROOT / "src", "spark": PROJECT_ROOT}
 
 
 def connector_jars(settings: Settings | None = None) -> list[Path]:
@@ -37,18 +50,88 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
     }
 
 
+def ships_code(master: str) -> bool:
+    """Whether jobs on this master get the project's code as --py-files (see the module docstring)."""
+    return not master.strip().startswith("local")
+
+
+def build_code_archive(path: Path = CODE_ARCHIVE) -> Path:
+    """Zip the shipped packages (sources and package data, no caches) and return the archive's path.
+
+    The zip is byte-for-byte reproducible (sorted entries, fixed timestamps) and only replaced when its
+    content changed, so jobs submitted side by side never see it half-written or swapped under them.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for package, parent in SHIPPED_PACKAGES.items():
+            for source in sorted((parent / package).rglob("*")):
+                if source.is_file() and "__pycache__" not in source.parts and source.suffix != ".pyc":
+                    entry = zipfile.ZipInfo(source.relative_to(parent).as_posix(), date_time=(2000, 1, 1, 0, 0, 0))
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(entry, source.read_bytes())
+    content = buffer.getvalue()
+    if not path.exists() or path.read_bytes() != content:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(content)
+        partial.replace(path)
+    return path
+
+
+def executor_conf() -> dict[str, str]:
+    """Executor sizing and interpreter for a cluster master (ignored by local masters)."""
+    conf = {"spark.executor.memory": os.environ.get("SPARK_EXECUTOR_MEMORY", "1g"),
+            "spark.executor.cores": os.environ.get("SPARK_EXECUTOR_CORES", "1"),
+            "spark.cores.max": os.environ.get("SPARK_TOTAL_EXECUTOR_CORES", "2")}
+    executor_python = os.environ.get("SPARK_EXECUTOR_PYTHON", "").strip()
+    if executor_python:
+        # Executors run the driver's spark.pyspark.python; the driver keeps its own interpreter.
+        spark_venv = Path(os.environ.get("GAME_EVENTS_SPARK_VENV", PROJECT_ROOT / ".venv-spark"))
+        conf["spark.pyspark.python"] = executor_python
+        conf["spark.pyspark.driver.python"] = os.environ.get("PYSPARK_DRIVER_PYTHON", str(spark_venv / "bin" / "python"))
+    return conf
+
+
 def submit_command(application: str | Path, app_args: list[str] | None = None,
                    settings: Settings | None = None, master: str | None = None) -> list[str]:
     """The full spark-submit command line for one of the project's Spark applications."""
     settings = settings or load_settings()
-    command = [str(SPARK_SUBMIT), "--master", master or settings.spark_master,
-               "--jars", ",".join(str(j) for j in connector_jars(settings))]
-    for key, value in spark_conf(settings).items():
+    master = master or settings.spark_master
+    command = [str(SPARK_SUBMIT), "--master", master, "--jars", ",".join(str(j) for j in connector_jars(settings))]
+    conf = spark_conf(settings)
+    if ships_code(master):
+        command += ["--py-files", str(build_code_archive())]
+        conf.update(executor_conf())
+    for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     return command + [str(application), *(app_args or [])]
 
 
+# spark_default's extra keys for executor sizing -> Spark settings. The provider (6.3.4) reads only the
+# master, deploy-mode and spark-binary from the connection; these are rendered from it at run time.
+CONNECTION_EXECUTOR_KEYS = {"spark.executor.memory": "executor-memory", "spark.executor.cores": "executor-cores",
+                            "spark.cores.max": "total-executor-cores"}
+
+
+def _build_code_archive_before_submit(context: object) -> None:
+    build_code_archive()
+
+
 def operator_kwargs(settings: Settings | None = None) -> dict[str, object]:
-    """Keyword arguments for Airflow's SparkSubmitOperator (the master comes from spark_default)."""
+    """Keyword arguments for Airflow's SparkSubmitOperator (the master comes from spark_default).
+
+    With a cluster master in SPARK_MASTER (scripts/airflow-env.sh builds spark_default from it) the code
+    archive is rebuilt right before each submit (pre_execute) and passed as py_files, and executor sizing
+    comes from spark_default's extra (executor-memory, executor-cores, total-executor-cores).
+    """
     settings = settings or load_settings()
-    return {"jars": ",".join(str(j) for j in connector_jars(settings)), "conf": spark_conf(settings)}
+    kwargs: dict[str, object] = {"jars": ",".join(str(j) for j in connector_jars(settings)),
+                                 "conf": spark_conf(settings)}
+    if ships_code(settings.spark_master):
+        defaults = executor_conf()
+        for spark_key, extra_key in CONNECTION_EXECUTOR_KEYS.items():
+            defaults[spark_key] = (f"{{{{ conn.spark_default.extra_dejson.get('{extra_key}', "
+                                   f"'{defaults[spark_key]}') }}}}")
+        kwargs.update(conf={**spark_conf(settings), **defaults}, py_files=str(CODE_ARCHIVE),
+                      pre_execute=_build_code_archive_before_submit)
+    return kwargs
