@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+from game_events_airflow.offsets import KafkaOffsetsSensor  # plugins/, on sys.path in every Airflow process
 
 from game_events.settings import PROJECT_ROOT, load_settings
 from game_events.spark_submit import operator_kwargs
@@ -106,25 +107,12 @@ def game_events_daily():
                 f"--duplicates {params['duplicate_rate']} --late {params['late_rate']} "
                 f"--malformed {params['malformed_rate']}")
 
-    # Waits up to a minute for messages in flight, then skips the ingest (soft_fail): another run may
-    # already have ingested this day's events. Broker errors and retention loss fail the task.
-    @task.sensor(poke_interval=5, timeout=60, mode="poke", soft_fail=True, trigger_rule="none_failed")
-    def check_offsets(params: dict | None = None):
-        """Per partition: low/high watermarks and what is new since the last ingest."""
-        from airflow.sdk import PokeReturnValue
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from game_events.daily import NothingNew, check_offsets as check, format_offsets_table
-
-        try:
-            report = check(_settings(), expect_new=params["generate"])
-        except NothingNew as exc:
-            if not params["generate"]:
-                raise AirflowSkipException(f"{exc}; nothing was expected, so the ingest is skipped") from None
-            print(f"{exc}; waiting for messages in flight")
-            return PokeReturnValue(is_done=False)
-        print(format_offsets_table(report))
-        return PokeReturnValue(is_done=True, xcom_value=report)
+    # The reusable sensor from plugins/game_events_airflow: waits up to a minute for messages in flight,
+    # skips the ingest when nothing is new (another run may already have ingested this day's events);
+    # broker errors and retention loss fail the task. XCom: the per-partition offsets report.
+    check_offsets = KafkaOffsetsSensor(task_id="check_offsets", topic=SETTINGS.kafka_topic,
+                                       expect_new="{{ params.generate }}", kafka_config_id="kafka_default",
+                                       poke_interval=5, timeout=60, trigger_rule="none_failed")
 
     filtered_writes = _spark_submit(
         "filtered_writes", "filtered_writes.py",
@@ -147,7 +135,7 @@ def game_events_daily():
         return reconcile_day(data_interval_start.date(), _settings())
 
     generated = generate_events()
-    ensure_topic() >> generated >> check_offsets() >> filtered_writes >> analyses >> publish_report >> reconcile()
+    ensure_topic() >> generated >> check_offsets >> filtered_writes >> analyses >> publish_report >> reconcile()
 
 
 game_events_daily()

@@ -54,24 +54,44 @@ def check_offsets(settings: Settings | None = None, expect_new: bool = True) -> 
         raise BrokerUnavailable(f"cannot check offsets of topic {settings.kafka_topic!r}: {exc}") from None
     marks = topic_watermarks(settings.kafka_topic, settings)
     ingested = lake.committed_offsets(settings.kafka_topic, settings)
+    return offsets_report(settings.kafka_topic, marks, ingested, expect_new=expect_new)
+
+
+def offsets_report(topic: str, marks, ingested: dict[int, int], group_offsets: dict[int, int] | None = None,
+                   expect_new: bool = True) -> dict:
+    """The per-partition report from watermarks (objects with partition/low/high) and the ledger.
+
+    Consumer lag is high - ledger offset (the pipeline's committed position lives in the lake's
+    manifests, not in a consumer group); with `group_offsets` (a Kafka consumer group's committed
+    offsets, partitions without a commit missing) each partition also gets `group_lag` = high - that
+    offset (high - low when the group never committed). Raises MessagesLost or NothingNew.
+    """
+    from game_events import lake
+
     try:
-        lake.plan_offset_ranges(settings.kafka_topic, ingested, marks)
+        lake.plan_offset_ranges(topic, ingested, marks)
     except lake.RetentionLoss as exc:
         raise MessagesLost(str(exc)) from None
     partitions = [PartitionOffsets(m.partition, m.low, m.high, ingested.get(m.partition, 0)) for m in marks]
-    report = {"topic": settings.kafka_topic, "partitions": [asdict(p) | {"new": p.new} for p in partitions],
-              "new_messages": sum(p.new for p in partitions)}
+    rows = [asdict(p) | {"new": p.new, "lag": p.new} for p in partitions]
+    if group_offsets is not None:
+        for row, mark in zip(rows, partitions):
+            row["group_lag"] = mark.high - max(group_offsets.get(mark.partition, mark.low), mark.low)
+    report = {"topic": topic, "partitions": rows, "new_messages": sum(p.new for p in partitions)}
     if report["new_messages"] == 0:
-        raise NothingNew(f"no new messages on {settings.kafka_topic!r} since the last ingest"
+        raise NothingNew(f"no new messages on {topic!r} since the last ingest"
                          + (" although events were generated" if expect_new else ""))
     return report
 
 
 def format_offsets_table(report: dict) -> str:
-    lines = [f"{'partition':>9} {'low':>10} {'high':>10} {'ingested':>10} {'new':>10}"]
+    """A small fixed-width table for logs: one line per partition, then the total of new messages."""
+    group = any("group_lag" in p for p in report["partitions"])
+    columns = ["partition", "low", "high", "ingested", "new", "lag"] + (["group_lag"] if group else [])
+    lines = [" ".join(f"{name:>10}" for name in columns)]
     for p in report["partitions"]:
-        lines.append(f"{p['partition']:>9} {p['low']:>10} {p['high']:>10} {p['ingested']:>10} {p['new']:>10}")
-    lines.append(f"{'total':>9} {'':>10} {'':>10} {'':>10} {report['new_messages']:>10}")
+        lines.append(" ".join(f"{p.get(name, ''):>10}" for name in columns))
+    lines.append(" ".join(f"{value:>10}" for value in ["total", "", "", "", report["new_messages"]]))
     return "\n".join(lines)
 
 

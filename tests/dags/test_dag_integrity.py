@@ -71,3 +71,10 @@ def test_params_of_the_trigger_form(dag):
     assert set(dag.params.keys()) == {"events_per_day", "seed", "generate", "generate_via", "duplicate_rate",
                                       "late_rate", "malformed_rate"}
     assert dag.params["generate"] is True
+
+
+def test_check_offsets_is_the_plugins_sensor_on_kafka_default(dag):
+    task = dag.get_task("check_offsets")
+    assert type(task).__name__ == "KafkaOffsetsSensor"
+    assert (task.kafka_config_id, task.mode, task.poke_interval, task.timeout) == ("kafka_default", "poke", 5, 60)
+    assert task.expect_new == "{{ params.generate }}" and task.trigger_rule == "none_failed"
