@@ -37,15 +37,19 @@ up() {
   mkdir -p "$pids" "$logs"
   "$airflow" db migrate > "$logs/db-migrate.out" 2>&1 || { tail -n 30 "$logs/db-migrate.out" >&2; exit 1; }
   start api-server --host "$AIRFLOW__API__HOST" --port "$AIRFLOW__API__PORT" --workers "$AIRFLOW__API__WORKERS"
+  # Tasks report to the API server's execution API: a scheduler started before it answers can launch a
+  # task that fails with "connection refused" (seen under load), so the other components wait for it.
+  wait_for_api
   start scheduler
   start dag-processor
   start triggerer
+  echo "Airflow UI: $AIRFLOW__API__BASE_URL   user: admin   password: $(password)"
+}
+
+wait_for_api() {
   local url="$AIRFLOW__API__BASE_URL"
   for _ in $(seq 1 180); do
-    if curl -fsS "$url/api/v2/monitor/health" > /dev/null 2>&1; then
-      echo "Airflow UI: $url   user: admin   password: $(password)"
-      return 0
-    fi
+    curl -fsS "$url/api/v2/monitor/health" > /dev/null 2>&1 && return 0
     sleep 1
   done
   echo "Airflow's API server did not answer at $url within 180s; see $logs/api-server.out" >&2

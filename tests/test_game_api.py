@@ -173,7 +173,8 @@ def test_metrics_count_accepted_rejected_and_latency(client):
 
 def test_ops_routes(client, fresh_topic):
     assert client.get("/healthz").json == {"status": "alive"}
-    assert client.get("/readyz").json == {"status": "ready", "topic": fresh_topic}
+    assert client.get("/readyz").json == {"status": "ready", "topic": fresh_topic,
+                                          "producer": {"acks": "all", "enable.idempotence": True}}
     document = client.get("/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert {"/v1/events", "/v1/events/batch", "/v1/purchase", "/v1/guilds/join", "/purchase/{item_name}",

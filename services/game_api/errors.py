@@ -48,7 +48,9 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         code = _HTTP_CODES.get(exc.code or 500, "http_error")
         refused = 0 if exc.code in (404, 405) else 1  # a wrong URL or method carries no event
-        return _answer(ApiError(exc.code or 500, code, exc.description or exc.name, count=refused))
+        # Keep Werkzeug's own headers (Allow on a 405, as RFC 9110 requires); the body is ours.
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        return _answer(ApiError(exc.code or 500, code, exc.description or exc.name, count=refused, headers=headers))
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):  # a bug of ours, never the client's input: log it, answer JSON

@@ -15,6 +15,11 @@ def _schema(for_client: bool) -> dict[str, Any]:
     return schema
 
 
+def _client_field(name: str) -> dict[str, Any]:
+    """One field's schema as the contract states it (pattern, range, length), for the convenience routes."""
+    return next(v["properties"][name] for v in _schema(for_client=True)["oneOf"] if name in v["properties"])
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -32,10 +37,10 @@ _ACCEPTED = {"description": "Acknowledged by the broker.", "content": {"applicat
 
 
 def _post(summary: str, schema: dict[str, Any], media: tuple[str, ...] = ("application/json",),
-          accepted: dict[str, Any] = _ACCEPTED) -> dict[str, Any]:
+          accepted: dict[str, Any] = _ACCEPTED, rejected: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"post": {"summary": summary,
                      "requestBody": {"required": True, "content": {m: {"schema": schema} for m in media}},
-                     "responses": {"202": accepted, **_ERRORS}}}
+                     "responses": {"202": accepted, **_ERRORS, **({"422": rejected} if rejected else {})}}}
 
 
 def _get(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -44,16 +49,22 @@ def _get(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[s
 
 
 def openapi_document(config: dict[str, Any]) -> dict[str, Any]:
-    user_param = {"name": "user_id", "in": "query", "required": False, "schema": {"type": "string"},
+    user_param = {"name": "user_id", "in": "query", "required": False,
+                  "schema": {"type": "string", "pattern": _client_field("user_id")["pattern"]},
                   "description": "The player; default: the first label of the Host header."}
-    identity = {"user_id": {"type": "string"}, "event_id": {"type": "string", "format": "uuid"},
-                "event_ts": {"type": "string", "format": "date-time"}}
+    identity = {name: _client_field(name) for name in ("user_id", "event_id", "event_ts")}
     purchase = {"type": "object", "required": ["item_type"], "additionalProperties": False, "properties": {
-        "item_type": {"enum": list(ITEM_PRICES_CENTS)}, "quantity": {"type": "integer", "minimum": 1}, **identity}}
+        "item_type": {"enum": list(ITEM_PRICES_CENTS)}, "quantity": _client_field("quantity"), **identity}}
     guild = {"type": "object", "required": ["guild_id"], "additionalProperties": False, "properties": {
-        "guild_id": {"type": "string", "examples": list(GUILDS)}, "guild_name": {"type": "string"}, **identity}}
+        "guild_id": {**_client_field("guild_id"), "examples": list(GUILDS)},
+        "guild_name": _client_field("guild_name"), **identity}}
     batch_result = {"description": "Valid events acknowledged; invalid ones listed with index and problems.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}}
+    # A batch with no valid event is answered 422 with the same per-event report; a body that is no batch at all
+    # (not a list, empty) with an Error.
+    batch_rejected = {"description": "No event valid (BatchResult), or the body is not a batch (Error).",
+                      "content": {"application/json": {"schema": {"anyOf": [
+                          {"$ref": "#/components/schemas/BatchResult"}, {"$ref": "#/components/schemas/Error"}]}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Game events API", "version": str(contract.SCHEMA_VERSION),
@@ -63,14 +74,14 @@ def openapi_document(config: dict[str, Any]) -> dict[str, Any]:
             "/v1/events/batch": _post(
                 f"Up to {config['MAX_BATCH_EVENTS']} events, {config['MAX_BATCH_BYTES']} bytes.",
                 {"type": "array", "items": {"$ref": "#/components/schemas/GameEventInput"}},
-                ("application/json", "application/x-ndjson"), batch_result),
+                ("application/json", "application/x-ndjson"), batch_result, batch_rejected),
             "/v1/purchase": _post("Buy an item at the catalog price.", purchase),
             "/v1/guilds/join": _post("Join a guild.", guild),
             "/": _get("The seed's default answer (produces nothing)."),
             "/purchase/{item_name}": _get("The seed's purchase route.", [user_param, {
                 "name": "item_name", "in": "path", "required": True, "schema": {"enum": list(ITEM_PRICES_CENTS)}}]),
             "/join_a_guild": _get("The seed's guild route.", [user_param, {
-                "name": "guild_id", "in": "query", "required": False, "schema": {"type": "string"}}]),
+                "name": "guild_id", "in": "query", "required": False, "schema": _client_field("guild_id")}]),
             "/healthz": _get("Liveness."), "/readyz": _get("Readiness: the broker answers."),
             "/metrics": _get("Prometheus metrics."),
         },

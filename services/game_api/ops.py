@@ -25,7 +25,7 @@ def healthz():
 def readyz():
     sink = current_app.extensions["game_api.sink"]
     if sink.ready(timeout_s=2.0):
-        return json_response({"status": "ready", "topic": sink.topic})
+        return json_response({"status": "ready", "topic": sink.topic, "producer": sink.delivery_settings})
     response = json_response({"status": "not_ready", "error": "broker_unavailable",
                               "message": f"the broker does not answer for topic {sink.topic}"}, 503)
     response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_S"])

@@ -107,6 +107,8 @@ class KafkaSink:
         self._fatal = False
         self.broker_down = False
         self.queue_limit = int(self._config.get("queue.buffering.max.messages", 100_000))
+        # What /readyz shows, so a check can read the guarantees off the running process.
+        self.delivery_settings = {name: self._config[name] for name in ("acks", "enable.idempotence")}
         self._ready_until = 0.0
         _open_sinks.add(self)
 
@@ -187,6 +189,7 @@ class NullSink:
 
     topic = "null"
     delivery_timeout_s = 1.0
+    delivery_settings: dict[str, Any] = {}
     broker_down = False
 
     def __init__(self, config: dict[str, Any], count_delivery: Callable[[str], None]):
