@@ -111,6 +111,64 @@ clean:  ## remove generated data and service state (keeps downloads and environm
 	scripts/stack.sh down
 	rm -rf data .run
 
+# --- benchmarks ------------------------------------------------------------------------------------
+# Each stage against a ceiling measured in the same run (BENCHMARKS.md). The benchmark starts its own
+# broker, game API and Airflow on ports 39092, 35000/35001 and 38080 with state in .run/bench, so it never
+# touches a `make up` stack; BENCH_STATE_DIR, BENCH_KAFKA_PORT, BENCH_API_PORT, BENCH_AIRFLOW_PORT move them.
+# FW_EVENTS=10000000 make bench: a 10M-event day for filtered_writes.
+FW_EVENTS ?=
+.PHONY: bench bench-quick
+bench: setup $(DEPS)/.wrk  ## benchmarks on a 1M-event day (15-30 min); writes bench/results/full.json and BENCHMARKS.md's table
+	$(VENV)/bin/python -m bench run --mode full --render $(if $(FW_EVENTS),--fw-events $(FW_EVENTS))
+
+bench-quick: setup $(DEPS)/.wrk  ## the same benchmarks at small sizes (~5 min on a quiet machine); writes bench/results/quick.json
+	$(VENV)/bin/python -m bench run --mode quick
+
+$(DEPS)/.wrk: scripts/install-wrk.sh
+	scripts/install-wrk.sh
+	mkdir -p $(DEPS) && touch $@
+
+# --- cluster ----------------------------------------------------------------------------------------
+# A Spark standalone master + 2 workers and 3 KRaft Kafka nodes on loopback (scripts/cluster.sh; state in
+# .run/cluster). `scripts/cluster.sh env` prints the environment that points the project at them.
+.PHONY: cluster-up cluster-down cluster-status test-cluster
+cluster-up: setup  ## start the Spark cluster (127.0.0.1:7077, 2 workers) and 3 Kafka brokers (127.0.0.1:19092,19094,19096)
+	scripts/cluster.sh up
+
+cluster-down:  ## stop the clusters this project started
+	scripts/cluster.sh down
+
+cluster-status:  ## one line per cluster process
+	scripts/cluster.sh status
+
+# Starts the clusters when they are not running and stops them afterwards only if it started them.
+test-cluster: setup  ## the DAG, the API and the generator on the clusters, with a broker and a worker killed
+	@started=0; \
+	if scripts/cluster.sh status | grep -q stopped; then scripts/cluster.sh up && started=1; fi; \
+	status=0; \
+	$(VENV)/bin/python -m pytest tests/cluster $(PYTEST_ARGS) || status=$$?; \
+	if [ $$started = 1 ]; then scripts/cluster.sh down; fi; \
+	exit $$status
+
+# --- Airflow plugin -----------------------------------------------------------------------------------
+# plugins/: the Kafka offsets sensor and the "Game events reports" view; their tests also run in `make test`.
+.PHONY: test-plugin
+test-plugin: setup  ## the Airflow plugin's tests (offsets sensor, reports view in Chromium); needs `make kafka-up`
+	$(VENV)/bin/python -m pytest tests/plugins tests/dags/test_dag_integrity.py $(PYTEST_ARGS)
+
+# --- reliability ----------------------------------------------------------------------------------
+# The reliability and security suite (tests/reliability), long cases included (broker kill -9, sustained
+# load, Airflow runs). `make test` runs its short part. Starts the broker if needed, stops only what it started.
+.PHONY: test-reliability
+test-reliability: setup  ## the whole reliability and security suite, long cases included (~25 min)
+	@started=0; \
+	if ! scripts/kafka.sh status | grep -q running; then scripts/kafka.sh up && started=1; fi; \
+	status=0; \
+	$(VENV)/bin/python -m pytest tests/reliability -s $(PYTEST_ARGS) || status=$$?; \
+	if [ $$started = 1 ]; then scripts/kafka.sh down; fi; \
+	if [ $$status = 5 ]; then echo "pytest collected no tests: the suite is broken, not green" >&2; fi; \
+	exit $$status
+
 # --- the game API alone ----------------------------------------------------------------------------
 # gunicorn on GAME_API_HOST:GAME_API_PORT (127.0.0.1:5000) with config/gunicorn.conf.py; state in .run/game_api.
 .PHONY: api-up api-down api-dev
