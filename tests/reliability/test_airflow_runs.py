@@ -1,6 +1,6 @@
 """Case 6 and the Airflow half of case 13 (long): backfills through the real scheduler, and its API's auth.
 
-Two stacks one after the other (game API on 35000, Airflow on 38080, throw-away AIRFLOW_HOME, fresh data
+Two stacks one after the other (game API and Airflow on free ports, throw-away AIRFLOW_HOME, fresh data
 folder and topic on the suite's broker): the same 3 days backfilled with one active run, then with three.
 The outputs must be identical, date by date. Marked long (~10 min): `make test-reliability` runs it.
 
@@ -22,13 +22,14 @@ import requests
 
 from game_events.airflow_api import AirflowClient, follow_backfill
 from game_events.settings import PROJECT_ROOT
+from tests.api.servers import free_port
 from tests.reliability.jobs import date_hashes
 
 pytestmark = pytest.mark.long
 START, END = date(2026, 11, 14), date(2026, 11, 16)
 DAYS = {(START + timedelta(days=i)).isoformat() for i in range(3)}
 EVENTS_PER_DAY = 200
-AIRFLOW_PORT, API_PORT = 38080, 35000
+AIRFLOW_PORT, API_PORT = free_port(), free_port()  # never a running `make up` or `make bench` stack
 ARRIVAL_COLUMNS = ("received_at", "kafka_partition", "kafka_offset")
 
 
