@@ -118,7 +118,7 @@ clean:  ## remove generated data and service state (keeps downloads and environm
 # FW_EVENTS=10000000 make bench: a 10M-event day for filtered_writes.
 FW_EVENTS ?=
 .PHONY: bench bench-quick
-bench: setup $(DEPS)/.wrk  ## benchmarks on a 1M-event day (15-30 min); writes bench/results/full.json and BENCHMARKS.md's table
+bench: setup $(DEPS)/.wrk  ## benchmarks on a 1M-event day (~15 min); writes bench/results/full.json and BENCHMARKS.md's table
 	$(VENV)/bin/python -m bench run --mode full --render $(if $(FW_EVENTS),--fw-events $(FW_EVENTS))
 
 bench-quick: setup $(DEPS)/.wrk  ## the same benchmarks at small sizes (~5 min on a quiet machine); writes bench/results/quick.json
