@@ -67,8 +67,10 @@ class AirflowClient:
                         dag_id: str = DAG_ID, reprocess: str = "completed", timeout_s: float = 120) -> dict:
         """Ask for a backfill of [start, end] (days of the data interval start).
 
-        With the embedded SQLite database Airflow answers 503 when the scheduler holds the database lock
-        at that moment; that is retried until `timeout_s`.
+        With the embedded SQLite database a request that meets the scheduler's write lock fails after
+        SQLite's 5 s busy timeout: Airflow answers 503, or 500 "Database error" when the lock hits its
+        audit-log insert (seen while the scheduler started a task). Both roll the request back whole,
+        so they are retried until `timeout_s`; any other refusal is final.
         """
         body = {"dag_id": dag_id, "from_date": f"{start.isoformat()}T00:00:00Z",
                 "to_date": f"{end.isoformat()}T00:00:00Z", "dag_run_conf": conf or {},
@@ -78,7 +80,7 @@ class AirflowClient:
             response = self.session.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=self.timeout_s)
             if response.status_code < 400:
                 return response.json()
-            if response.status_code != 503 or time.monotonic() > deadline:
+            if not _database_busy(response) or time.monotonic() > deadline:
                 raise RuntimeError(f"Airflow refused the backfill ({response.status_code}): {response.text[:500]}")
             time.sleep(2)
 
@@ -101,6 +103,12 @@ class AirflowClient:
             if day in days and day not in newest:
                 newest[day] = run
         return list(newest.values())
+
+
+def _database_busy(response: requests.Response) -> bool:
+    """A refusal caused by the database being locked at that moment (see create_backfill)."""
+    return response.status_code == 503 or (
+        response.status_code == 500 and "Database error" in response.text)
 
 
 def follow_backfill(client: AirflowClient, backfill: dict, days: set[str], timeout_s: float = 3600,
