@@ -40,6 +40,12 @@ up() {
     return 0
   fi
   ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 || { echo "No Kafka jars in $libs: run 'make setup' first" >&2; exit 1; }
+  # Another process on our port would answer the readiness check in place of the broker we start.
+  if "$python" -c 'import socket, sys; sys.exit(socket.socket().connect_ex((sys.argv[1], int(sys.argv[2]))) != 0)' \
+      "$host" "$port"; then
+    echo "Port $host:$port is taken by a process this script did not start; set KAFKA_PORT or stop it" >&2
+    exit 1
+  fi
   mkdir -p "$state/data" "$state/logs"
   sed -e "s|@HOST@|$host|g" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
       -e "s|@DATA_DIR@|$state/data|g" -e "s|@NODE_ID@|$node_id|g" -e "s|@QUORUM_VOTERS@|$quorum_voters|g" \
