@@ -52,8 +52,8 @@ $(DEPS)/spark-jars/.fetched: scripts/maven/spark-kafka-connector.pom.xml
 	$(MVN) -f $< dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(DEPS)/spark-jars
 	touch $@
 
-$(DEPS)/.chromium: scripts/install-chromium.sh
-	scripts/install-chromium.sh
+$(DEPS)/.chromium: scripts/install-debian.sh
+	scripts/install-debian.sh chromium chromium fonts-dejavu-core
 	mkdir -p $(DEPS) && touch $@
 
 lock: | $(UV)  ## re-resolve requirements/*.in into the pinned lock files
@@ -124,8 +124,8 @@ bench: setup $(DEPS)/.wrk  ## benchmarks on a 1M-event day (~15 min); writes ben
 bench-quick: setup $(DEPS)/.wrk  ## the same benchmarks at small sizes (~5 min on a quiet machine); writes bench/results/quick.json
 	$(VENV)/bin/python -m bench run --mode quick
 
-$(DEPS)/.wrk: scripts/install-wrk.sh
-	scripts/install-wrk.sh
+$(DEPS)/.wrk: scripts/install-debian.sh
+	scripts/install-debian.sh wrk wrk
 	mkdir -p $(DEPS) && touch $@
 
 # --- cluster ----------------------------------------------------------------------------------------
