@@ -11,7 +11,9 @@ One run per UTC day **D** (data interval `[D, D+1)`, scheduled at 00:00 UTC righ
    already ingested them), fails when the broker is unreachable or retention deleted messages that
    were never ingested.
 4. **filtered_writes** — Spark: the new messages into the Parquet lake, each event to its own date.
-5. **analyze_*** and **publish_report** — SparkSQL analyses and the day's artifacts (`data/artifacts/D/`).
+5. **analyze_and_report** — one Spark application answers every question with SparkSQL (the task's
+   docs list them; its log shows each table and its row count), then builds and publishes the day's
+   report (`data/artifacts/D/`). A run starts two Spark applications in all: start-up is paid twice.
 6. **reconcile** — fails the run unless the counts reconcile; declares the lake and artifacts as assets.
 
 Every step runs by hand with the same arguments (see README, "Running steps by hand").
@@ -37,12 +39,26 @@ DAY = "{{ data_interval_start | ds }}"
 SETTINGS = load_settings()  # environment only: no network, no database at parse time
 LAKE_ASSET = Asset("game_events_lake", uri=SETTINGS.events_dir.as_uri())
 ARTIFACTS_ASSET = Asset("game_events_artifacts", uri=SETTINGS.artifacts_dir.as_uri())
-# Analyses grouped so that the UI shows each question while a run pays few Spark start-ups.
-ANALYSIS_GROUPS = {
-    "analyze_activity": "daily_event_counts,engagement,user_agents",
-    "analyze_purchases": "purchases_by_item,host_providers,guild_joins",
-    "analyze_trends_quality": "trends,data_quality",
-}
+SQL_DIR = SPARK_DIR / "analysis" / "sql"
+
+
+def _questions_doc() -> str:
+    """The analysis task's docs: each question, from the first comment line of its SQL file."""
+    lines = ["### analyze_and_report", "", "One Spark application (`spark/analyze.py --publish`) answers:", ""]
+    for sql_file in sorted(SQL_DIR.glob("*.sql")):
+        header = []
+        for line in sql_file.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("--"):
+                break
+            header.append(line.removeprefix("--").strip())
+        # The header starts "<name>: <question>.".
+        name, _, text = " ".join(header).partition(":")
+        question = text.strip().split(". ")[0].rstrip(".").replace(":report_date", "D")
+        lines.append(f"- **{name.strip()}** — {question}.")
+    lines += ["", "then builds the charts, `report.html` and `summary.json` and publishes `data/artifacts/D/`.",
+              "The task log prints each table with its row count and first rows."]
+    return "\n".join(lines)
+
 
 
 def _kafka_env() -> dict[str, str]:
@@ -77,7 +93,8 @@ def _spark_submit(task_id: str, application: str, args: list[str], **kwargs) -> 
                                 description="Events the generator sends for D."),
         "seed": Param(0, type="integer", description="Generator seed; the same seed gives the same events."),
         "generate": Param(True, type="boolean", description="Generate events (off when real traffic feeds Kafka)."),
-        "generate_via": Param("http", enum=["http", "kafka"], description="Through the game API, or straight to Kafka."),
+        "generate_via": Param(os.environ.get("GAME_EVENTS_GENERATE_VIA", "http"), enum=["http", "kafka"],
+                              description="Through the game API, or straight to Kafka."),
         "duplicate_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of events re-sent."),
         "late_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of late events for D-1."),
         "malformed_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of malformed records."),
@@ -112,7 +129,7 @@ def game_events_daily():
     # broker errors and retention loss fail the task. XCom: the per-partition offsets report.
     check_offsets = KafkaOffsetsSensor(task_id="check_offsets", topic=SETTINGS.kafka_topic,
                                        expect_new="{{ params.generate }}", kafka_config_id="kafka_default",
-                                       poke_interval=5, timeout=60, trigger_rule="none_failed")
+                                       poke_interval=2, timeout=60, trigger_rule="none_failed")
 
     filtered_writes = _spark_submit(
         "filtered_writes", "filtered_writes.py",
@@ -121,11 +138,11 @@ def game_events_daily():
         # One ingest at a time across all runs: a backfill with several active runs stays correct.
         max_active_tis_per_dag=1, outlets=[LAKE_ASSET])
 
-    analyses = [_spark_submit(task_id, "analyze.py", ["--date", DAY, "--only", names, "--run-id", "{{ run_id }}"],
-                              trigger_rule="none_failed")
-                for task_id, names in ANALYSIS_GROUPS.items()]
-    publish_report = _spark_submit("publish_report", "report.py", ["--date", DAY, "--run-id", "{{ run_id }}"],
-                                   outlets=[ARTIFACTS_ASSET])
+    # All analyses and the report in one application: each extra one cost a Spark start-up, and
+    # side-by-side JVMs on two cores only competed for them.
+    analyze_and_report = _spark_submit(
+        "analyze_and_report", "analyze.py", ["--date", DAY, "--run-id", "{{ run_id }}", "--publish"],
+        trigger_rule="none_failed", outlets=[ARTIFACTS_ASSET], doc_md=_questions_doc())
 
     @task(trigger_rule="all_success")
     def reconcile(data_interval_start=None) -> dict:
@@ -135,7 +152,7 @@ def game_events_daily():
         return reconcile_day(data_interval_start.date(), _settings())
 
     generated = generate_events()
-    ensure_topic() >> generated >> check_offsets >> filtered_writes >> analyses >> publish_report >> reconcile()
+    ensure_topic() >> generated >> check_offsets >> filtered_writes >> analyze_and_report >> reconcile()
 
 
 game_events_daily()

@@ -1,13 +1,14 @@
-"""Spark job: answer the day's questions with SparkSQL and stage the tables (CSV + JSON).
+"""Spark job: answer the day's questions with SparkSQL, stage the tables (CSV + JSON), optionally publish.
 
     scripts/bin/spark-submit <project args> spark/analyze.py --date 2026-11-27 --run-id manual-1 \
-        [--only trends,data_quality] [--data-dir PATH]
+        [--only trends,data_quality] [--publish] [--data-dir PATH]
     # or: .venv/bin/python -m game_events.cli spark-submit spark/analyze.py --date 2026-11-27 --run-id manual-1
 
 Without --only it runs all eight analyses (spark/analysis/sql/*.sql). Tables land in
-<data>/artifacts/.staging/<D>/<run id>/tables/; `spark/report.py` with the same date and run id
-turns them into charts and the report and publishes data/artifacts/<D>/. The DAG runs a few of these
-with different --only groups side by side; they write different files of the same staging folder.
+<data>/artifacts/.staging/<D>/<run id>/tables/. With --publish the same application then builds the
+charts, report.html and summary.json and publishes data/artifacts/<D>/ (what `spark/report.py` does on
+its own; the report needs no Spark, so it runs after the session stops): the DAG's one analysis task
+pays a single Spark start-up. The log shows each question's table, row count and first rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from game_events.settings import Settings, load_settings  # noqa: E402
 from spark.analysis import ANALYSES  # noqa: E402
 from spark.analysis.runner import parse_names, run_analyses  # noqa: E402
+from spark.analysis.tables import Table, to_csv_text  # noqa: E402
+
+PREVIEW_ROWS = 5  # per table in the task log; the whole table is in the staged CSV/JSON
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,12 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", help=f"comma-separated analyses (default: all of {', '.join(ANALYSES)})")
     parser.add_argument("--data-dir", type=Path, help="data root (default: GAME_EVENTS_DATA_DIR or <repo>/data)")
     parser.add_argument("--run-id", required=True, help="names the staging folder; report.py takes the same")
+    parser.add_argument("--publish", action="store_true",
+                        help="then build and publish the day's report, as spark/report.py does")
     return parser
 
 
 def settings_for(data_dir: Path | None) -> Settings:
     settings = load_settings()
     return dataclasses.replace(settings, data_dir=data_dir.resolve()) if data_dir else settings
+
+
+def describe(table: Table, preview_rows: int = PREVIEW_ROWS) -> str:
+    """A table for the log: its name and row count, then its first rows as CSV."""
+    lines = to_csv_text(table).splitlines()
+    shown = lines[:1 + preview_rows]
+    more = len(table.rows) - (len(shown) - 1)
+    return "\n".join([f"{table.name}: {len(table.rows)} rows", *(f"    {line}" for line in shown),
+                      *([f"    ... {more} more rows"] if more > 0 else [])])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,12 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_for(args.data_dir)
     spark = SparkSession.builder.appName(f"game_events.analyze.{args.date}").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")  # the task log should show the tables, not Spark's chatter
+    started = time.monotonic()
     try:
         tables = run_analyses(spark, settings, args.date, names, args.run_id)
     finally:
         spark.stop()
-    for name, table in tables.items():
-        print(f"{name}: {len(table.rows)} rows")
+    for table in tables.values():
+        print(describe(table), flush=True)
+    print(f"analyze.py: {len(tables)} analyses in {time.monotonic() - started:.1f} s", flush=True)
+    if not args.publish:
+        return 0
+    from spark.report import NotStaged, publish_and_describe
+
+    try:
+        print(publish_and_describe(settings, args.date, args.run_id), flush=True)
+    except NotStaged as exc:
+        print(f"analyze.py: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

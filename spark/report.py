@@ -3,8 +3,9 @@
     scripts/bin/spark-submit <project args> spark/report.py --date 2026-11-27 --run-id manual-1 [--data-dir PATH]
     .venv-spark/bin/python spark/report.py --date 2026-11-27 --run-id manual-1      # the same, without Spark
 
-It needs no Spark (it reads the tables `spark/analyze.py` staged for the same date and run id) but
-runs under spark-submit too, as the DAG does. The published folder <data>/artifacts/<D>/ holds
+It needs no Spark (it reads the tables `spark/analyze.py` staged for the same date and run id); the
+DAG runs it inside the analysis application (`spark/analyze.py --publish`), so a run pays no extra
+Spark start-up for it. The published folder <data>/artifacts/<D>/ holds
 tables/*.csv|json, charts/*.png, report.html, summary.json and run.json. It is replaced as a whole
 (see spark/analysis/staging.py); every file but run.json (run id, generation time) is the same on a
 re-run of the day.
@@ -76,6 +77,15 @@ def publish_day(settings: Settings, day: date, run_id: str) -> Path:
     return target
 
 
+def publish_and_describe(settings: Settings, day: date, run_id: str) -> str:
+    """Publish D (publish_day) and say what was published: the line the task log ends with."""
+    target = publish_day(settings, day, run_id)
+    summary = json.loads((target / "summary.json").read_text())
+    truth = summary["ground_truth"]
+    return (f"published {target} (events: {summary['events']}, "
+            f"ground truth: {'n/a' if not truth['available'] else 'match' if truth['matches'] else 'MISMATCH'})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="report.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,14 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir:
         settings = dataclasses.replace(settings, data_dir=args.data_dir.resolve())
     try:
-        target = publish_day(settings, args.date, args.run_id)
+        print(publish_and_describe(settings, args.date, args.run_id))
     except NotStaged as exc:
         print(f"report.py: {exc}", file=sys.stderr)
         return 1
-    summary = json.loads((target / "summary.json").read_text())
-    truth = summary["ground_truth"]
-    print(f"published {target} (events: {summary['events']}, "
-          f"ground truth: {'n/a' if not truth['available'] else 'match' if truth['matches'] else 'MISMATCH'})")
     return 0
 
 

@@ -33,17 +33,29 @@ def test_task_graph_is_in_pipeline_order(dag):
         "ensure_topic": ["generate_events"],
         "generate_events": ["check_offsets"],
         "check_offsets": ["filtered_writes"],
-        "filtered_writes": ["analyze_activity", "analyze_purchases", "analyze_trends_quality"],
-        "analyze_activity": ["publish_report"],
-        "analyze_purchases": ["publish_report"],
-        "analyze_trends_quality": ["publish_report"],
-        "publish_report": ["reconcile"],
+        "filtered_writes": ["analyze_and_report"],
+        "analyze_and_report": ["reconcile"],
         "reconcile": [],
     }
 
 
+def test_a_run_starts_two_spark_applications_and_the_analysis_task_lists_every_question(dag):
+    spark_tasks = [t for t in dag.tasks if type(t).__name__ == "SparkSubmitOperator"]
+    assert sorted(t.task_id for t in spark_tasks) == ["analyze_and_report", "filtered_writes"]
+    analysis = dag.get_task("analyze_and_report")
+    assert analysis.application.endswith("spark/analyze.py") and "--publish" in analysis.application_args
+    assert "--only" not in analysis.application_args  # every analysis, in the one application
+    assert analysis.trigger_rule == "none_failed"
+    assert [outlet.name for outlet in analysis.outlets] == ["game_events_artifacts"]
+    # Each question has its SQL file; the task's docs (shown in the UI) name every one of them.
+    questions = sorted(p.stem for p in (PROJECT_ROOT / "spark" / "analysis" / "sql").glob("*.sql"))
+    assert len(questions) == 8
+    assert all(f"**{name}** — " in analysis.doc_md for name in questions)
+    assert "players" in analysis.doc_md and ":report_date" not in analysis.doc_md
+
+
 def test_spark_steps_go_through_spark_submit_with_the_connector(dag):
-    for task_id in ("filtered_writes", "analyze_activity", "publish_report"):
+    for task_id in ("filtered_writes", "analyze_and_report"):
         task = dag.get_task(task_id)
         assert type(task).__name__ == "SparkSubmitOperator"
         assert task._conn_id == "spark_default"
@@ -76,5 +88,12 @@ def test_params_of_the_trigger_form(dag):
 def test_check_offsets_is_the_plugins_sensor_on_kafka_default(dag):
     task = dag.get_task("check_offsets")
     assert type(task).__name__ == "KafkaOffsetsSensor"
-    assert (task.kafka_config_id, task.mode, task.poke_interval, task.timeout) == ("kafka_default", "poke", 5, 60)
+    assert (task.kafka_config_id, task.mode, task.poke_interval, task.timeout) == ("kafka_default", "poke", 2, 60)
     assert task.expect_new == "{{ params.generate }}" and task.trigger_rule == "none_failed"
+
+
+def test_nothing_defers_so_the_stack_needs_no_triggerer(dag):
+    # scripts/airflow.sh starts no triggerer unless AIRFLOW_TRIGGERER=true: a deferring task would wait forever.
+    for task in dag.tasks:
+        assert not getattr(task, "deferrable", False) and not getattr(task, "start_from_trigger", False), task.task_id
+    assert dag.get_task("check_offsets").mode == "poke"

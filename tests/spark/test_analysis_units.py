@@ -143,3 +143,15 @@ def test_trend_headlines_total_the_days_present():
     headline = trend_headlines(table, "2026-11-27")["events"]
     assert (headline["value"], headline["total_7_days"], headline["total_28_days"]) == (30.0, 50.0, 60.0)
     assert (headline["days_with_data_7"], headline["days_with_data_28"]) == (2, 3)
+
+
+def test_the_task_log_shows_each_table_with_its_row_count_and_first_rows():
+    from spark.analyze import describe
+
+    rows = [{"item_type": f"item{i}", "purchases": i} for i in range(7)]
+    table = make_table("purchases_by_item", DAY, [("item_type", "string"), ("purchases", "bigint")], rows)
+    assert describe(table, preview_rows=5).splitlines() == [
+        "purchases_by_item: 7 rows", "    item_type,purchases", *(f"    item{i},{i}" for i in range(5)),
+        "    ... 2 more rows"]
+    empty = make_table("guild_joins", DAY, [("guild_id", "string")], [])
+    assert describe(empty).splitlines() == ["guild_joins: 0 rows", "    guild_id"]

@@ -1,6 +1,7 @@
 """The report step: charts, report.html, summary.json, and the atomic publish of data/artifacts/D/.
 
-Tables are staged by the real analyses (in-process Spark) over a lake of two generated days.
+Tables are staged by the real analyses (in-process Spark) over a lake of two generated days; the DAG's
+path, `analyze.py --publish` in one spark-submit, is checked to give the same files.
 Run: .venv-spark/bin/python -m pytest tests/spark/test_report.py
 """
 
@@ -10,15 +11,18 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import subprocess
 from datetime import date, timedelta
 
 import pytest
 
 from game_events import lake
-from game_events.settings import load_settings
+from game_events.settings import PROJECT_ROOT, load_settings
+from game_events.spark_submit import submit_command
 from spark.analysis import ANALYSES
 from spark.analysis.runner import run_analyses
 from spark.analysis.staging import TABLES, published_dir, staging_dir
+from spark.analysis.tables import read_table
 from spark.report import NotStaged, main as report_main, publish_day
 from tests.spark.lake_builder import build_generated_days
 
@@ -140,3 +144,21 @@ def test_a_day_without_events_gives_a_report_that_says_so(spark, settings):
     assert "No ground-truth file" in page and page.count("No rows for this day.") == 5
     # Only what has data is drawn: the 28-day trend (the two generated days) and the data quality.
     assert {p.stem for p in (target / "charts").iterdir()} == {"trends", "data_quality"}
+
+
+def test_one_application_analyses_and_publishes_the_same_artifacts(published, settings):
+    """The DAG's path: `spark-submit analyze.py --publish` (one Spark application) gives the files that
+    run_analyses then publish_day gave, and its log names every table with its row count."""
+    before = folder_digest(published)
+    tables = {name: read_table(published / TABLES, name) for name in ANALYSES}
+    command = submit_command(PROJECT_ROOT / "spark" / "analyze.py",
+                             ["--date", DAY.isoformat(), "--run-id", "one-application", "--publish",
+                              "--data-dir", str(settings.data_dir)], master="local[2]")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert folder_digest(published) == before
+    assert json.loads((published / "run.json").read_text())["run_id"] == "one-application"
+    for name, table in tables.items():
+        assert f"{name}: {len(table.rows)} rows" in result.stdout
+    assert f"published {published} (events: 400, ground truth: match)" in result.stdout
+    assert not staging_dir(settings.artifacts_dir, DAY, "one-application").exists()
