@@ -13,9 +13,17 @@ export AIRFLOW__CORE__DAGS_FOLDER="$_ge_root/dags"
 export AIRFLOW__CORE__PLUGINS_FOLDER="$_ge_root/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__EXECUTOR=LocalExecutor
-# 2 cores: a few task slots; Spark jobs take a core each.
-export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
-export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG:-3}"
+# Sized for 2 cores and a small footprint: two task slots (the LocalExecutor keeps a ~150 MB worker
+# process per slot; a run's tasks are sequential, so a second slot only serves another run of a backfill),
+# one DAG-parsing process (one DAG file). Spark's driver gets 1 GB of heap: with two applications per run,
+# one after the other, a 1M-event day fits (bench/dag.py measures it).
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-2}"
+export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG:-2}"
+export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES="${AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES:-1}"
+export SPARK_DRIVER_MEMORY="${SPARK_DRIVER_MEMORY:-1g}"
+# Nothing in the DAG defers (the offsets sensor pokes, Spark runs in the task), so no triggerer by default;
+# AIRFLOW_TRIGGERER=true starts one (scripts/airflow.sh) for DAGs that add deferrable operators.
+export AIRFLOW_TRIGGERER="${AIRFLOW_TRIGGERER:-false}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}"
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
