@@ -29,9 +29,9 @@ DOCUMENT = PROJECT_ROOT / "BENCHMARKS.md"
 STAGES = ("api", "generator", "filtered_writes", "dag")
 SIZES = {
     "quick": {"api_repeats": 2, "api_seconds": 5, "generator_events": 100_000, "generator_repeats": 2,
-              "fw_events": 100_000, "fw_repeats": 1, "dag_events": 50_000},
+              "fw_events": 100_000, "fw_repeats": 1, "dag_events": 50_000, "dag_repeats": 1},
     "full": {"api_repeats": 3, "api_seconds": 15, "generator_events": 1_000_000, "generator_repeats": 3,
-             "fw_events": 1_000_000, "fw_repeats": 3, "dag_events": 1_000_000},
+             "fw_events": 1_000_000, "fw_repeats": 3, "dag_events": 1_000_000, "dag_repeats": 3},
 }
 API_CONNECTIONS = {"single": 64, "batch": 8}  # 64 = gunicorn's 2 workers x 32 threads; batches are big
 API_BATCH_SIZE = 500  # what the generator's --via http sends per request
@@ -44,7 +44,7 @@ def _run_stage(stage: str, bench: BenchEnv, sizes: dict) -> tuple[list, dict]:
         return generator.run(sizes["generator_events"], sizes["generator_repeats"])
     if stage == "filtered_writes":
         return filtered_writes.run(bench, sizes["fw_events"], sizes["fw_repeats"])
-    return dag.run(bench, sizes["dag_events"])
+    return dag.run(bench, sizes["dag_events"], sizes["dag_repeats"])
 
 
 def run(args: argparse.Namespace) -> int:

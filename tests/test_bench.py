@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from bench.api import parse_wrk
-from bench.dag import orchestration
+from bench.dag import first_work_line, orchestration, task_startup
 from bench.filtered_writes import parse_job_output
 from bench.memory import SPARK_MARKER, group_rss
 from bench.report import BEGIN, END, render_table, replace_generated
@@ -87,6 +89,30 @@ def test_orchestration_overhead_counts_overlapping_tasks_once():
     assert timing["busy_s"] == 70
     assert timing["overhead_s"] == 30
     assert timing["overhead_share"] == pytest.approx(0.3)
+
+
+# Lines of a real task log (Airflow 3.3, check_offsets), shortened: set-up group, then the task's own work.
+TASK_LOG = [
+    '{"timestamp":"2026-12-04T03:14:31.136Z","level":"info","event":"::group::Pre Execute","logger":"task"}',
+    '{"timestamp":"2026-12-04T03:14:31.165Z","level":"info","event":"Filling up the DagBag from dags/x.py"}',
+    '{"timestamp":"2026-12-04T03:14:31.544Z","level":"info","event":"Worker startup parse complete"}',
+    '{"timestamp":"2026-12-04T03:14:31.582Z","level":"info","event":"::endgroup::","logger":"task"}',
+    'not json: a line a task printed raw',
+    '{"timestamp":"2026-12-04T03:14:31.632Z","level":"info","event":"Offsets of topic \'events\': ..."}',
+    '{"timestamp":"2026-12-04T03:14:31.633Z","level":"info","event":"::group::Post Execute"}',
+]
+
+
+def test_a_tasks_start_up_runs_from_queued_to_the_first_line_of_its_work():
+    ti = {"queued_when": "2026-12-04T03:14:30.585Z", "start_date": "2026-12-04T03:14:31.112Z"}
+    assert first_work_line(TASK_LOG) == pytest.approx(datetime(2026, 12, 4, 3, 14, 31, 632000, timezone.utc).timestamp())
+    startup = task_startup(ti, TASK_LOG)
+    assert startup["queued_to_running_s"] == pytest.approx(0.527)
+    assert startup["running_to_work_s"] == pytest.approx(0.520)
+    # A task that failed in its set-up never reached its work; a skipped one has no times at all.
+    assert first_work_line(TASK_LOG[:3]) is None
+    assert task_startup({"queued_when": None, "start_date": None}, []) == {"queued_to_running_s": None,
+                                                                          "running_to_work_s": None}
 
 
 def test_group_rss_puts_spark_submit_and_its_children_in_spark():
