@@ -1,10 +1,14 @@
 """gunicorn settings of the game API (the long-running stack; `scripts/game_api.sh up` uses them).
 
-Threaded workers: a request thread blocks until the broker acknowledged its event, so each worker runs
-many threads; one worker per core, because the GIL lets one process use one core. Every setting can
-be changed from the environment:
+gevent workers: a request waits until the broker acknowledged its event, and under gevent that wait is
+cooperative (services/game_api/sinks.py polls the producer on the event loop), so one OS thread per
+worker serves every open connection without GIL contests or thread wake-ups; one worker per core,
+because the GIL lets one process use one core. `GAME_API_WORKER_CLASS=gthread` gives the threaded
+workers back (a request thread then blocks on its delivery; GAME_API_THREADS per worker). Every setting
+can be changed from the environment:
 
-    GAME_API_HOST (127.0.0.1)  GAME_API_PORT (5000)  GAME_API_WORKERS (2)  GAME_API_THREADS (32)
+    GAME_API_HOST (127.0.0.1)  GAME_API_PORT (5000)  GAME_API_WORKERS (2)  GAME_API_WORKER_CLASS (gevent)
+    GAME_API_WORKER_CONNECTIONS (1000, gevent)  GAME_API_THREADS (32, gthread)
     GAME_API_ACCESS_LOG (off; a path or - for stdout)  GAME_API_METRICS_DIR (shared metrics folder)
     GAME_API_CONTROL_SOCKET (off; scripts/game_api.sh puts it in its state folder, for gunicornc)
 """
@@ -14,8 +18,9 @@ import shutil
 
 bind = f"{os.environ.get('GAME_API_HOST', '127.0.0.1')}:{os.environ.get('GAME_API_PORT', '5000')}"
 workers = int(os.environ.get("GAME_API_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("GAME_API_THREADS", "32"))
+worker_class = os.environ.get("GAME_API_WORKER_CLASS", "gevent")
+threads = int(os.environ.get("GAME_API_THREADS", "32"))  # gthread only
+worker_connections = int(os.environ.get("GAME_API_WORKER_CONNECTIONS", "1000"))  # gevent only
 keepalive = 30  # the generator and load tools keep connections open between requests
 backlog = 2048
 timeout = 30

@@ -1,14 +1,17 @@
-"""Pure parts of the game API: enrichment, address anonymisation, the player from Host, metrics text."""
+"""Pure parts of the game API: enrichment, address anonymisation, the player from Host, metrics text,
+the delivery wait."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import orjson
 import pytest
 
 from services.game_api.enrich import anonymise_ip, enrich, request_metadata, stored_form, user_from_host
 from services.game_api.metrics import Metrics
+from services.game_api.sinks import Pending, cooperative
 
 RECEIVED = "2026-11-27T10:00:00.000000Z"
 
@@ -77,3 +80,41 @@ def test_metrics_render_cumulative_histograms_and_sum_other_workers(tmp_path):
     assert 'game_api_request_seconds_bucket{route="v1.post_event",le="+Inf"} 5' in text
     assert 'game_api_request_seconds_count{route="v1.post_event"} 5' in text
     assert "# TYPE game_api_request_seconds histogram" in text
+
+
+def test_pending_wakes_its_waiter_only_after_the_last_report_even_when_reports_beat_the_seal():
+    results = []
+    pending = Pending(results.append)
+    pending.add()
+    pending.add()
+    pending.report(None)  # a report may arrive before the request sealed its Pending
+    pending.seal()
+    assert pending.wait(0.01) is False  # one report still missing
+    waiter = threading.Thread(target=lambda: results.append(pending.wait(10.0)))
+    waiter.start()
+    pending.report(_Refused("_MSG_TIMED_OUT"))
+    waiter.join(10.0)
+    assert results == ["delivered", "_MSG_TIMED_OUT", True]
+    assert (pending.delivered, dict(pending.errors)) == (1, {"_MSG_TIMED_OUT": 1})
+    assert pending.wait(0.0) is True  # waiting again on a finished Pending returns at once
+
+
+def test_an_empty_pending_is_done_when_sealed():
+    pending = Pending(lambda result: None)
+    assert pending.wait(0.0) is False
+    pending.seal()
+    assert pending.wait(0.0) is True
+
+
+def test_outside_a_gevent_worker_the_poller_is_a_thread():
+    assert cooperative() is False  # the test process is not monkey-patched
+
+
+class _Refused:
+    """The part of confluent_kafka.KafkaError a delivery report uses."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def name(self) -> str:
+        return self._name

@@ -6,6 +6,7 @@
     GAME_API_MAX_BATCH_BYTES     body limit of the batch route                               (8388608)
     GAME_API_MAX_BATCH_EVENTS    events per batch                                            (10000)
     GAME_API_DELIVERY_TIMEOUT_MS how long the broker may take to acknowledge                 (5000)
+    GAME_API_LINGER_MS           how long the producer waits to fill a batch (a 202 waits it) (2)
     GAME_API_METRICS_DIR         folder where worker processes share their metrics          (none)
 plus the Kafka settings of `game_events.settings` (KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC).
 """
@@ -26,6 +27,14 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
 def default_config() -> dict[str, Any]:
     settings = load_settings()
     return {
@@ -33,6 +42,7 @@ def default_config() -> dict[str, Any]:
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "KAFKA_TOPIC": settings.kafka_topic,
         "PRODUCER_OVERRIDES": {},
+        "LINGER_MS": _float("GAME_API_LINGER_MS", 2.0),
         "PROXY_HOPS": _int("GAME_API_PROXY_HOPS", 0),
         "MAX_EVENT_BYTES": _int("GAME_API_MAX_EVENT_BYTES", 64 * 1024),
         "MAX_BATCH_BYTES": _int("GAME_API_MAX_BATCH_BYTES", 8 * 1024 * 1024),

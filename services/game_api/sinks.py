@@ -2,9 +2,14 @@
 
 `KafkaSink` owns one confluent-kafka Producer per process (created lazily, and again after a fork, since
 librdkafka's threads do not survive one) with the project's producer settings: acks=all, idempotence,
-lz4 compression, batching. A poller thread serves delivery callbacks, so a request thread produces,
-then waits on its `Pending` until the broker has acknowledged (or refused) each of its messages: that is
-what makes a 202 truthful, while many request threads share the producer's batches.
+lz4 compression, batching. A request produces, then waits on its `Pending` until the broker has
+acknowledged (or refused) each of its messages: that is what makes a 202 truthful, while many requests
+share the producer's batches. Delivery callbacks are served by a poller, in one of two ways:
+
+- in a gevent worker (config/gunicorn.conf.py's default; `threading` is monkey-patched), a greenlet on the
+  event loop calls `poll(0)` about every `COOPERATIVE_POLL_S` while messages are in flight, so a report
+  wakes its request without any OS-thread hand-off or GIL contest;
+- elsewhere (gthread workers, the Flask test client) an OS thread blocks in `poll()`.
 
 The broker's reachability is tracked from librdkafka's own reports (all brokers down / a broker up in the
 statistics), so requests fail fast with 503 while it is away instead of each waiting for a timeout.
@@ -29,6 +34,19 @@ from game_events.settings import load_settings
 
 _open_sinks: weakref.WeakSet = weakref.WeakSet()
 
+# How often the cooperative poller serves delivery reports while messages are in flight: short against the
+# broker's round trip, long enough that an idle-but-waiting worker does not spin.
+COOPERATIVE_POLL_S = 0.0005
+
+
+def cooperative() -> bool:
+    """True in a gevent worker (threading monkey-patched): blocking C calls would stop the event loop."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
 
 class SinkUnavailable(Exception):
     """Nothing (more) can be produced right now: `reason` is broker_unavailable or queue_full."""
@@ -39,14 +57,19 @@ class SinkUnavailable(Exception):
 
 
 class Pending:
-    """The delivery reports of one request's messages. `wait()` returns once every report is in."""
+    """The delivery reports of one request's messages. `wait()` returns once every report is in.
+
+    The wake-up is one lock, held from creation and released by the last report: acquiring it is the
+    wait (a single futex wait in a thread, a cooperative wait under gevent), cheaper than an Event.
+    """
 
     __slots__ = ("_lock", "_remaining", "_sealed", "_done", "_count_delivery", "delivered", "errors")
 
     def __init__(self, count_delivery: Callable[[str], None]):
         self._lock = threading.Lock()
         self._remaining, self._sealed = 0, False
-        self._done = threading.Event()
+        self._done = threading.Lock()
+        self._done.acquire()
         self._count_delivery = count_delivery
         self.delivered = 0
         self.errors: Counter = Counter()  # librdkafka error name -> messages not delivered
@@ -65,10 +88,10 @@ class Pending:
         with self._lock:
             self._sealed = True
             if self._remaining == 0:
-                self._done.set()
+                self._done.release()
 
     def report(self, err: KafkaError | None, _msg: Any = None) -> None:
-        """The delivery callback (runs on the poller thread)."""
+        """The delivery callback (runs on the poller)."""
         result = "delivered" if err is None else err.name()
         with self._lock:
             if err is None:
@@ -77,11 +100,14 @@ class Pending:
                 self.errors[result] += 1
             self._remaining -= 1
             if self._sealed and self._remaining == 0:
-                self._done.set()
+                self._done.release()
         self._count_delivery(result)
 
     def wait(self, timeout_s: float) -> bool:
-        return self._done.wait(timeout_s)
+        if self._done.acquire(timeout=timeout_s):
+            self._done.release()  # a second wait() returns at once too
+            return True
+        return False
 
 
 class KafkaSink:
@@ -90,9 +116,10 @@ class KafkaSink:
         self.delivery_timeout_s = config["DELIVERY_TIMEOUT_MS"] / 1000
         settings = dataclasses.replace(load_settings(), kafka_bootstrap_servers=config["KAFKA_BOOTSTRAP_SERVERS"])
         self._config = producer_config(settings, **{
-            # A single event waits for its acknowledgement: 10 ms of batching keeps that well inside the
-            # latency budget while cutting the producer's CPU per message (measured: 2 ms cost ~35% more).
-            "linger.ms": 10,
+            # Every 202 waits for its batch to fill and be acknowledged: the linger is paid by each request
+            # (BENCHMARKS.md: 10 ms held the single-event route at 64 connections to 64 / ~20 ms), while a
+            # shorter one costs the broker more requests per message.
+            "linger.ms": config["LINGER_MS"],
             "message.timeout.ms": config["DELIVERY_TIMEOUT_MS"],
             "reconnect.backoff.max.ms": 1000,  # notice a returning broker within a second or so
             "statistics.interval.ms": 1000,
@@ -104,6 +131,7 @@ class KafkaSink:
         self._producer: Producer | None = None
         self._pid: int | None = None
         self._stop = threading.Event()
+        self._wake: threading.Event | None = None  # the cooperative poller's alarm clock
         self._fatal = False
         self.broker_down = False
         self.queue_limit = int(self._config.get("queue.buffering.max.messages", 100_000))
@@ -133,14 +161,34 @@ class KafkaSink:
             if self._producer is None or self._pid != os.getpid() or self._fatal:
                 self._stop = threading.Event()
                 self._producer, self._pid, self._fatal = Producer(self._config), os.getpid(), False
-                threading.Thread(target=self._poll_forever, args=(self._producer, self._stop),
-                                 name="kafka-poller", daemon=True).start()
+                if cooperative():
+                    import gevent
+
+                    self._wake = threading.Event()
+                    gevent.spawn(self._poll_cooperatively, self._producer, self._stop, self._wake)
+                else:
+                    threading.Thread(target=self._poll_forever, args=(self._producer, self._stop),
+                                     name="kafka-poller", daemon=True).start()
             return self._producer
 
     @staticmethod
     def _poll_forever(producer: Producer, stop: threading.Event) -> None:
         while not stop.is_set():
             producer.poll(0.1)
+
+    @staticmethod
+    def _poll_cooperatively(producer: Producer, stop: threading.Event, wake: threading.Event) -> None:
+        """The poller as a greenlet: poll(0) never blocks the loop; sleep briefly while messages are in
+        flight (len counts them and unserved reports), else until send_many wakes it."""
+        import gevent
+
+        while not stop.is_set():
+            producer.poll(0)
+            if len(producer):
+                gevent.sleep(COOPERATIVE_POLL_S)
+            else:
+                wake.clear()
+                wake.wait(1.0)  # also serves error and statistics callbacks about once a second
 
     def send_many(self, records: Sequence[tuple[str, bytes]]) -> Pending:
         """Produce (key, value) records; the returned Pending collects their delivery reports."""
@@ -159,14 +207,23 @@ class KafkaSink:
                 pending.seal()
                 raise SinkUnavailable("queue_full", "the producer queue is full; retry later") from None
         pending.seal()
+        if self._wake is not None:
+            self._wake.set()
         return pending
 
     def ready(self, timeout_s: float = 2.0) -> bool:
         """Does the broker answer a metadata request for our topic (cached for a second)?"""
         if time.monotonic() < self._ready_until:
             return True
+        producer = self._producer_for_this_process()
         try:
-            topic = self._producer_for_this_process().list_topics(self.topic, timeout=timeout_s).topics[self.topic]
+            if cooperative():  # a metadata request may block for timeout_s: keep it off the event loop
+                import gevent
+
+                metadata = gevent.get_hub().threadpool.apply(producer.list_topics, (self.topic,), {"timeout": timeout_s})
+            else:
+                metadata = producer.list_topics(self.topic, timeout=timeout_s)
+            topic = metadata.topics[self.topic]
         except Exception:  # any failure to get metadata means: not ready
             return False
         if topic.error is not None or not topic.partitions:
