@@ -43,7 +43,7 @@ SQL_DIR = SPARK_DIR / "analysis" / "sql"
 
 
 def _questions_doc() -> str:
-    """The analysis task's docs: each question, from the first comment line of its SQL file."""
+    """The analysis task's docs: each question, from the first sentence of its SQL file's header."""
     lines = ["### analyze_and_report", "", "One Spark application (`spark/analyze.py --publish`) answers:", ""]
     for sql_file in sorted(SQL_DIR.glob("*.sql")):
         header = []
@@ -56,9 +56,8 @@ def _questions_doc() -> str:
         question = text.strip().split(". ")[0].rstrip(".").replace(":report_date", "D")
         lines.append(f"- **{name.strip()}** — {question}.")
     lines += ["", "then builds the charts, `report.html` and `summary.json` and publishes `data/artifacts/D/`.",
-              "The task log prints each table with its row count and first rows."]
+              "The task log prints each table with its row count, first rows and time."]
     return "\n".join(lines)
-
 
 
 def _kafka_env() -> dict[str, str]:

@@ -58,6 +58,10 @@ def describe(table: Table, preview_rows: int = PREVIEW_ROWS) -> str:
                       *([f"    ... {more} more rows"] if more > 0 else [])])
 
 
+def log_table(table: Table, seconds: float) -> None:
+    print(f"{describe(table)}\n    ({seconds:.1f} s)", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -72,11 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     spark.sparkContext.setLogLevel("WARN")  # the task log should show the tables, not Spark's chatter
     started = time.monotonic()
     try:
-        tables = run_analyses(spark, settings, args.date, names, args.run_id)
+        tables = run_analyses(spark, settings, args.date, names, args.run_id, on_table=log_table)
     finally:
         spark.stop()
-    for table in tables.values():
-        print(describe(table), flush=True)
     print(f"analyze.py: {len(tables)} analyses in {time.monotonic() - started:.1f} s", flush=True)
     if not args.publish:
         return 0

@@ -6,6 +6,8 @@ driver and written there by `tables.write_table`; the heavy lifting stays in Spa
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -43,13 +45,17 @@ def run_analysis(spark: SparkSession, name: str, day: date) -> Table:
     return make_table(name, day, columns, rows)
 
 
-def run_analyses(spark: SparkSession, settings: Settings, day: date, names: list[str],
-                 run_id: str) -> dict[str, Table]:
-    """Register the views, run `names` and stage their tables for (day, run_id)."""
+def run_analyses(spark: SparkSession, settings: Settings, day: date, names: list[str], run_id: str,
+                 on_table: Callable[[Table, float], None] | None = None) -> dict[str, Table]:
+    """Register the views, run `names` and stage their tables for (day, run_id); on_table(table, seconds)
+    is called as each one is staged (the job logs it, so a running task shows its progress)."""
     register_views(spark, settings, day, names)
     folder = staging_dir(settings.artifacts_dir, day, run_id) / TABLES
     tables = {}
     for name in names:
+        started = time.monotonic()
         tables[name] = run_analysis(spark, name, day)
         write_table(tables[name], folder)
+        if on_table:
+            on_table(tables[name], time.monotonic() - started)
     return tables
