@@ -84,7 +84,7 @@ def test_metrics_render_cumulative_histograms_and_sum_other_workers(tmp_path):
 
 def test_pending_wakes_its_waiter_only_after_the_last_report_even_when_reports_beat_the_seal():
     results = []
-    pending = Pending(results.append)
+    pending = Pending(lambda result, count: results.append((result, count)))
     pending.add()
     pending.add()
     pending.report(None)  # a report may arrive before the request sealed its Pending
@@ -94,13 +94,13 @@ def test_pending_wakes_its_waiter_only_after_the_last_report_even_when_reports_b
     waiter.start()
     pending.report(_Refused("_MSG_TIMED_OUT"))
     waiter.join(10.0)
-    assert results == ["delivered", "_MSG_TIMED_OUT", True]
+    assert results == [("delivered", 1), ("_MSG_TIMED_OUT", 1), True]  # counted once, when the last is in
     assert (pending.delivered, dict(pending.errors)) == (1, {"_MSG_TIMED_OUT": 1})
     assert pending.wait(0.0) is True  # waiting again on a finished Pending returns at once
 
 
 def test_an_empty_pending_is_done_when_sealed():
-    pending = Pending(lambda result: None)
+    pending = Pending(lambda result, count: None)
     assert pending.wait(0.0) is False
     pending.seal()
     assert pending.wait(0.0) is True

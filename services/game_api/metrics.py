@@ -51,8 +51,8 @@ class Metrics:
         if count:
             self._add("game_api_events_rejected_total", (("reason", reason),), count)
 
-    def delivery(self, result: str) -> None:
-        self._add("game_api_deliveries_total", (("result", result),))
+    def delivery(self, result: str, count: int = 1) -> None:
+        self._add("game_api_deliveries_total", (("result", result),), count)
 
     def observe(self, route: str, status: int, seconds: float) -> None:
         bucket = _BUCKET_LABELS[bisect.bisect_left(LATENCY_BUCKETS_S, seconds)]

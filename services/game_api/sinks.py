@@ -65,7 +65,7 @@ class Pending:
 
     __slots__ = ("_lock", "_remaining", "_sealed", "_done", "_count_delivery", "delivered", "errors")
 
-    def __init__(self, count_delivery: Callable[[str], None]):
+    def __init__(self, count_delivery: Callable[[str, int], None]):
         self._lock = threading.Lock()
         self._remaining, self._sealed = 0, False
         self._done = threading.Lock()
@@ -87,21 +87,29 @@ class Pending:
         """No more messages will be added."""
         with self._lock:
             self._sealed = True
-            if self._remaining == 0:
-                self._done.release()
+            finished = self._remaining == 0
+        if finished:
+            self._finish()
 
     def report(self, err: KafkaError | None, _msg: Any = None) -> None:
-        """The delivery callback (runs on the poller)."""
-        result = "delivered" if err is None else err.name()
+        """The delivery callback (runs on the poller, once per message: kept to the bare counting)."""
         with self._lock:
             if err is None:
                 self.delivered += 1
             else:
-                self.errors[result] += 1
+                self.errors[err.name()] += 1
             self._remaining -= 1
-            if self._sealed and self._remaining == 0:
-                self._done.release()
-        self._count_delivery(result)
+            finished = self._sealed and self._remaining == 0
+        if finished:
+            self._finish()
+
+    def _finish(self) -> None:
+        """Every report is in: count them in the metrics (once per request, not per message), wake the waiter."""
+        if self.delivered:
+            self._count_delivery("delivered", self.delivered)
+        for result, count in self.errors.items():
+            self._count_delivery(result, count)
+        self._done.release()
 
     def wait(self, timeout_s: float) -> bool:
         if self._done.acquire(timeout=timeout_s):
@@ -111,7 +119,7 @@ class Pending:
 
 
 class KafkaSink:
-    def __init__(self, config: dict[str, Any], count_delivery: Callable[[str], None]):
+    def __init__(self, config: dict[str, Any], count_delivery: Callable[[str, int], None]):
         self.topic: str = config["KAFKA_TOPIC"]
         self.delivery_timeout_s = config["DELIVERY_TIMEOUT_MS"] / 1000
         settings = dataclasses.replace(load_settings(), kafka_bootstrap_servers=config["KAFKA_BOOTSTRAP_SERVERS"])
@@ -249,7 +257,7 @@ class NullSink:
     delivery_settings: dict[str, Any] = {}
     broker_down = False
 
-    def __init__(self, config: dict[str, Any], count_delivery: Callable[[str], None]):
+    def __init__(self, config: dict[str, Any], count_delivery: Callable[[str, int], None]):
         self._count_delivery = count_delivery
 
     def send_many(self, records: Sequence[tuple[str, bytes]]) -> Pending:
