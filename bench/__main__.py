@@ -34,12 +34,13 @@ SIZES = {
              "fw_events": 1_000_000, "fw_repeats": 3, "dag_events": 1_000_000, "dag_repeats": 3},
 }
 API_CONNECTIONS = {"single": 64, "batch": 8}  # 64 = gunicorn's 2 workers x 32 threads; batches are big
+API_SWEEP = (8, 64, 256)  # the single-event route at these concurrencies too: where the knee is
 API_BATCH_SIZE = 500  # what the generator's --via http sends per request
 
 
 def _run_stage(stage: str, bench: BenchEnv, sizes: dict) -> tuple[list, dict]:
     if stage == "api":
-        return api.run(bench, sizes["api_repeats"], sizes["api_seconds"], API_CONNECTIONS, API_BATCH_SIZE)
+        return api.run(bench, sizes["api_repeats"], sizes["api_seconds"], API_CONNECTIONS, API_BATCH_SIZE, API_SWEEP)
     if stage == "generator":
         return generator.run(sizes["generator_events"], sizes["generator_repeats"])
     if stage == "filtered_writes":
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or args.mode
     results = {"name": name, "mode": args.mode, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": machine_facts(), "versions": versions(),
-               "settings": {"sizes": sizes, "api_connections": API_CONNECTIONS, "api_batch_size": API_BATCH_SIZE,
+               "settings": {"sizes": sizes, "api_connections": API_CONNECTIONS,
+                            "api_sweep": API_SWEEP, "api_batch_size": API_BATCH_SIZE,
                             "ports": {"kafka": bench.kafka_port, "api": bench.api_port, "airflow": bench.airflow_port},
                             "state_dir": str(bench.state_dir)},
                "figures": [], "raw": {}, "errors": {}}

@@ -142,3 +142,22 @@ def test_replace_generated_keeps_the_hand_written_text_around_the_markers():
     assert replace_generated(document, "new table\n") == f"intro\n{BEGIN}\nnew table\n{END}\noutro\n"
     with pytest.raises(ValueError):
         replace_generated("no markers", "x")
+
+
+def test_api_figures_judge_the_main_concurrency_and_show_the_sweep_beside_its_baseline():
+    from bench.api import _figures, sample_key
+
+    connections = {"single": 64, "batch": 8}
+    raw = {sample_key(sink, kind, clients, connections): [{"events_per_s": rate, "p99_ms": 10.0, "p50_ms": 5.0}]
+           for sink, rate in (("kafka", 900.0), ("null", 1000.0))
+           for kind, clients in (("single", 8), ("single", 64), ("single", 256), ("batch", 8))}
+    assert {"kafka_single", "kafka_single_c8", "kafka_single_c256", "kafka_batch", "null_single_c8"} <= set(raw)
+    figures = {f["id"]: f for f in _figures(raw, 500, connections, [8, 256])}
+    assert set(figures) == {"api_single_rate", "api_single_p99", "api_single_p50", "api_single_c8_rate",
+                            "api_single_c8_p99", "api_single_c256_rate", "api_single_c256_p99", "api_batch_rate",
+                            "api_batch_p99"}
+    assert {"op": ">=", "value": 0.9, "on": "ratio"} in figures["api_single_rate"]["targets"]
+    assert {"op": ">=", "value": 0.9, "on": "ratio"} in figures["api_batch_rate"]["targets"]
+    assert figures["api_single_p99"]["targets"] == [{"op": "<=", "value": 25, "on": "value"}]
+    assert figures["api_single_c256_rate"]["targets"] == []
+    assert summarize(figures["api_single_c8_rate"])["ratio"]["median"] == pytest.approx(0.9)
