@@ -1,14 +1,14 @@
 """gunicorn settings of the game API (the long-running stack; `scripts/game_api.sh up` uses them).
 
-gevent workers: a request waits until the broker acknowledged its event, and under gevent that wait is
-cooperative (services/game_api/sinks.py polls the producer on the event loop), so one OS thread per
-worker serves every open connection without GIL contests or thread wake-ups; one worker per core,
-because the GIL lets one process use one core. `GAME_API_WORKER_CLASS=gthread` gives the threaded
-workers back (a request thread then blocks on its delivery; GAME_API_THREADS per worker). Every setting
-can be changed from the environment:
+Threaded workers (gthread): a request thread blocks until the broker acknowledged its event, so each worker
+runs many threads; one worker per core, because the GIL lets one process use one core.
+`GAME_API_WORKER_CLASS=gevent` serves the same app from gevent workers instead, where the delivery wait is
+cooperative (services/game_api/sinks.py polls the producer on the event loop). gthread stays the default:
+in same-run comparisons on our shared, loaded machine it answered the Kafka route faster (BENCHMARKS.md).
+Every setting can be changed from the environment:
 
-    GAME_API_HOST (127.0.0.1)  GAME_API_PORT (5000)  GAME_API_WORKERS (2)  GAME_API_WORKER_CLASS (gevent)
-    GAME_API_WORKER_CONNECTIONS (1000, gevent)  GAME_API_THREADS (32, gthread)
+    GAME_API_HOST (127.0.0.1)  GAME_API_PORT (5000)  GAME_API_WORKERS (2)  GAME_API_WORKER_CLASS (gthread)
+    GAME_API_THREADS (32, gthread)  GAME_API_WORKER_CONNECTIONS (1000, gevent)
     GAME_API_ACCESS_LOG (off; a path or - for stdout)  GAME_API_METRICS_DIR (shared metrics folder)
     GAME_API_CONTROL_SOCKET (off; scripts/game_api.sh puts it in its state folder, for gunicornc)
 """
@@ -18,7 +18,7 @@ import shutil
 
 bind = f"{os.environ.get('GAME_API_HOST', '127.0.0.1')}:{os.environ.get('GAME_API_PORT', '5000')}"
 workers = int(os.environ.get("GAME_API_WORKERS", "2"))
-worker_class = os.environ.get("GAME_API_WORKER_CLASS", "gevent")
+worker_class = os.environ.get("GAME_API_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GAME_API_THREADS", "32"))  # gthread only
 worker_connections = int(os.environ.get("GAME_API_WORKER_CONNECTIONS", "1000"))  # gevent only
 keepalive = 30  # the generator and load tools keep connections open between requests

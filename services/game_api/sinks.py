@@ -6,10 +6,10 @@ lz4 compression, batching. A request produces, then waits on its `Pending` until
 acknowledged (or refused) each of its messages: that is what makes a 202 truthful, while many requests
 share the producer's batches. Delivery callbacks are served by a poller, in one of two ways:
 
-- in a gevent worker (config/gunicorn.conf.py's default; `threading` is monkey-patched), a greenlet on the
+- in a gevent worker (GAME_API_WORKER_CLASS=gevent; `threading` is monkey-patched), a greenlet on the
   event loop calls `poll(0)` about every `COOPERATIVE_POLL_S` while messages are in flight, so a report
   wakes its request without any OS-thread hand-off or GIL contest;
-- elsewhere (gthread workers, the Flask test client) an OS thread blocks in `poll()`.
+- elsewhere (gthread workers, the default; the Flask test client) an OS thread blocks in `poll()`.
 
 The broker's reachability is tracked from librdkafka's own reports (all brokers down / a broker up in the
 statistics), so requests fail fast with 503 while it is away instead of each waiting for a timeout.
