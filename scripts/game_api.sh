@@ -22,11 +22,12 @@ pidfile="$state/gunicorn.pid"
 running_pid() { live_pid "$pidfile" gunicorn; }
 
 wait_healthy() {
-  for _ in $(seq 1 100); do
+  # Up to a minute: on a loaded machine gunicorn's imports alone have taken over 20 s.
+  for _ in $(seq 1 300); do
     if "$root/.venv/bin/python" -c "import sys, urllib.request; urllib.request.urlopen('http://$host:$port/healthz', timeout=1)" 2>/dev/null; then
       return 0
     fi
-    running_pid >/dev/null || return 1
+    kill -0 "$1" 2>/dev/null || return 1  # the process we launched (its pid file may not be written yet)
     sleep 0.2
   done
   return 1
@@ -41,12 +42,14 @@ start() {
   nohup "$root/.venv/bin/gunicorn" -c "$root/config/gunicorn.conf.py" \
     --pid "$pidfile" --error-logfile "$state/logs/gunicorn.log" services.game_api.wsgi:app \
     > "$state/logs/gunicorn.out" 2>&1 < /dev/null &
-  for _ in $(seq 1 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
-  if ! wait_healthy; then
+  local launched=$!
+  if ! wait_healthy "$launched"; then
     echo "game API did not become healthy; last lines of its log:" >&2
     tail -n 30 "$state/logs/gunicorn.log" "$state/logs/gunicorn.out" >&2 2>/dev/null || true
+    kill "$launched" 2>/dev/null || true  # leave no half-started instance behind
     exit 1
   fi
+  for _ in $(seq 1 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
   echo "game API running (pid $(cat "$pidfile")) on http://$host:$port; logs in $state/logs"
 }
 
