@@ -24,6 +24,13 @@ How a run works, and why:
 - Concurrent-safe. The whole read-merge-publish-commit section holds an exclusive file lock, so runs for
   several dates at once behave as one after the other.
 - Reconciled. The manifest's figures must satisfy game_events.lake.reconcile before anything is published.
+- Few passes, nothing cached. Kafka is read once: every record goes through the validation's fast gate
+  (spark/ingest/validation.py) and is staged as Parquet by route, clean rows already typed. The rest
+  (few: bad or hand-formatted records) go through contract.validate in Python. Duplicates are found on
+  the keys alone (a narrow shuffle; the winners of the rare contested keys are staged), so the wide rows
+  are read back and written once, partitioned by date and type. Dates, hosts and user agents come from
+  the first pass as observed metrics, the per-date figures from the key pass; `written` is counted from
+  the staged files themselves.
 """
 
 from __future__ import annotations
@@ -44,8 +51,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # spark-submit puts only this file's folder on sys.path
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from pyspark import StorageLevel  # noqa: E402
-from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import Observation, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from game_events import lake  # noqa: E402
@@ -56,8 +62,10 @@ from spark.ingest.kafka_range import read_offset_ranges  # noqa: E402
 from spark.ingest.manifest import build_manifest, code_version  # noqa: E402
 from spark.ingest.publish import (existing_date_dirs, prepare_staging, publish_dates,  # noqa: E402
                                   read_partitions, write_partitions)
-from spark.ingest.transforms import (classify_records, dedupe_events, in_offset_ranges,  # noqa: E402
+from spark.ingest.transforms import (contested_keys, copy_groups, dedupe_events, in_offset_ranges,  # noqa: E402
                                      quarantined_records, to_lake_columns, to_messages, valid_events)
+from spark.ingest.validation import (CHECKED_DDL, GATED_COLUMNS, GATED_DDL, clean_records,  # noqa: E402
+                                     exact_records, gate_records)
 
 LAKE_DDL = lake.ddl(lake.LAKE_COLUMNS)
 QUARANTINE_DDL = lake.ddl(lake.QUARANTINE_COLUMNS)
@@ -81,26 +89,72 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _batch_counts(records) -> dict[str, dict]:
-    """Per date: valid, in-batch duplicates and quarantined by reason, in one pass over the batch."""
-    counts: dict[str, dict] = {}
-    groups = records.groupBy("event_date", "reason").agg(
-        F.count(F.lit(1)).alias("messages"), F.count_distinct("event_id").alias("event_ids")).collect()
-    for row in groups:
-        figures = counts.setdefault(str(row.event_date), {"valid": 0, "duplicates": 0, "quarantined_by_reason": {}})
-        if row.reason is None:
-            figures["valid"], figures["duplicates"] = row.messages, row.messages - row.event_ids
-        else:
-            figures["quarantined_by_reason"][row.reason] = row.messages
-    return counts
+@contextmanager
+def _timed(step: str):
+    """Log how long a step took (stderr), for the figures a benchmark reports."""
+    started = time.monotonic()
+    yield
+    print(f"filtered_writes: {step}: {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
-def _count_lake_duplicates(existing, valid, ranges, counts: dict[str, dict]) -> None:
-    """Add to each date's duplicates the batch's event_ids an earlier run already put in the lake."""
-    earlier_rows = existing.where(~in_offset_ranges(ranges)).select("event_date", "event_id")
-    batch_ids = valid.select("event_date", "event_id").distinct()
-    for row in earlier_rows.join(batch_ids, on=["event_date", "event_id"], how="inner").groupBy("event_date").count().collect():
-        counts[str(row.event_date)]["duplicates"] += row["count"]
+def _stage_checked(spark: SparkSession, settings: Settings, ranges, checked_dir: Path) -> dict:
+    """The one pass over Kafka: every record through the gate, written to staging by route (clean rows typed,
+    the rest raw). Returns what the pass observed: clean rows' dates, hosts and user agents."""
+    gated = gate_records(to_messages(read_offset_ranges(spark, settings, ranges)))
+    clean = F.col("is_clean")
+    observed = Observation("checked")
+    rows = gated.observe(observed, F.sum(F.when(clean, 0).otherwise(1)).alias("unclean"),
+                         F.collect_set(F.when(clean, F.col("event_date"))).alias("dates"),
+                         F.collect_set(F.when(clean, F.col("host"))).alias("hosts"),
+                         F.collect_set(F.when(clean, F.col("user_agent"))).alias("user_agents"))
+    rows.select(*GATED_COLUMNS[:4], F.when(~clean, F.col("raw_value")).alias("raw_value"), *GATED_COLUMNS[5:],
+                F.when(clean, "clean").otherwise("exact").alias("route")
+                ).write.partitionBy("route").parquet(str(checked_dir))
+    return observed.get
+
+
+def _read_route(spark: SparkSession, checked_dir: Path, route: str):
+    folder = checked_dir / f"route={route}"
+    if not folder.is_dir():
+        return spark.createDataFrame([], GATED_DDL)
+    return spark.read.schema(GATED_DDL).parquet(str(folder))
+
+
+def _per_date_figures(groups, dates: list[str]):
+    """Per date: valid messages and duplicates (in the batch, and of rows earlier runs published), taken as
+    observed metrics while the contested keys are written (one pass over the key groups)."""
+    observed = Observation("copies")
+    is_new = F.col("new_copies") > 0
+    metrics = [F.sum(F.when(F.col("copies") > 1, 1).otherwise(0)).alias("contested")]
+    for day in dates:
+        on_day = is_new & (F.col("event_date") == F.lit(day).cast("date"))
+        metrics.append(F.sum(F.when(on_day, F.col("new_copies")).otherwise(0)).alias(f"valid:{day}"))
+        metrics.append(F.sum(F.when(on_day, F.col("new_copies") - 1 + F.col("earlier_copies")).otherwise(0))
+                       .alias(f"duplicates:{day}"))
+    return groups.observe(observed, *metrics), observed
+
+
+def _stage_events(spark: SparkSession, settings: Settings, valid, ranges, staging: Path, event_dates: list[str],
+                  lookups: tuple[set, set], batch_counts: dict[str, dict]):
+    """Count copies, enrich, merge with the dates' existing rows, drop duplicates and stage; return kept counts."""
+    existing = read_partitions(spark, settings.events_dir, event_dates, LAKE_DDL)
+    with _timed("count copies"):
+        groups, observed = _per_date_figures(copy_groups(existing, valid, ranges), event_dates)
+        contested_keys(groups).write.parquet(str(staging / "contested"))
+        figures = observed.get
+    for day in event_dates:
+        day_counts = batch_counts.setdefault(day, {"valid": 0, "duplicates": 0, "quarantined_by_reason": {}})
+        day_counts["valid"], day_counts["duplicates"] = figures[f"valid:{day}"], figures[f"duplicates:{day}"]
+    contested = spark.read.parquet(str(staging / "contested")) if figures["contested"] else None
+    hosts, agents = lookups
+    host_lookup, agent_lookup = lookup_tables(spark, sorted(hosts), sorted(agents))
+    new_rows = to_lake_columns(enrich_events(valid, host_lookup, agent_lookup))
+    kept = to_lake_columns(dedupe_events(existing, new_rows, contested)) if contested is not None else \
+        to_lake_columns(existing.unionByName(new_rows))
+    with _timed("merge, write"):
+        write_partitions(kept, staging / "events", ["event_date", "event_type"])
+    with _timed("count written"):
+        return _kept_counts(spark, staging / "events", event_dates, ranges)
 
 
 def _kept_counts(spark: SparkSession, staged_events: Path, dates: list[str], ranges) -> dict[str, dict]:
@@ -111,52 +165,47 @@ def _kept_counts(spark: SparkSession, staged_events: Path, dates: list[str], ran
     return {str(row.event_date): {"written_rows": row.rows, "written": row.in_range} for row in rows}
 
 
-@contextmanager
-def _timed(step: str):
-    """Log how long a step took (stderr), for the figures a benchmark reports."""
-    started = time.monotonic()
-    yield
-    print(f"filtered_writes: {step}: {time.monotonic() - started:.1f} s", file=sys.stderr)
-
-
-def _stage_events(spark: SparkSession, settings: Settings, valid, ranges, staging: Path, event_dates, batch_counts):
-    """Enrich, merge with the dates' existing rows, de-duplicate and stage; return kept counts per date."""
-    with _timed("lookups"):
-        hosts, agents = valid.agg(F.collect_set("host"), F.collect_set("user_agent")).first()
-        host_lookup, agent_lookup = lookup_tables(spark, list(hosts), list(agents))
-    new_rows = to_lake_columns(enrich_events(valid, host_lookup, agent_lookup))
-    existing = read_partitions(spark, settings.events_dir, event_dates, LAKE_DDL)
-    if existing_date_dirs(settings.events_dir, event_dates):
-        with _timed("duplicates of earlier runs"):
-            _count_lake_duplicates(existing, valid, ranges, batch_counts)
-    with _timed("merge, de-duplicate, write"):
-        write_partitions(to_lake_columns(dedupe_events(existing, new_rows)), staging / "events",
-                         ["event_date", "event_type"])
-    with _timed("count written"):
-        return _kept_counts(spark, staging / "events", event_dates, ranges)
-
-
 def process_ranges(spark: SparkSession, settings: Settings, ranges, staging: Path):
-    """Read the ranges, stage every touched date; return (batch_counts, kept_counts, event dates, quarantine dates)."""
-    records = classify_records(to_messages(read_offset_ranges(spark, settings, ranges)))
-    records = records.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        with _timed("read, check, count"):
-            batch_counts = _batch_counts(records)
-        event_dates = sorted(day for day, figures in batch_counts.items() if figures["valid"])
-        quarantine_dates = sorted(day for day, figures in batch_counts.items() if figures["quarantined_by_reason"])
-        kept_counts: dict[str, dict] = {}
-        if event_dates:
-            kept_counts = _stage_events(spark, settings, valid_events(records), ranges, staging, event_dates,
-                                        batch_counts)
-        if quarantine_dates:
-            refused = quarantined_records(records).unionByName(
-                read_partitions(spark, settings.quarantine_dir, quarantine_dates, QUARANTINE_DDL))
-            unique_refused = refused.dropDuplicates(["topic", "kafka_partition", "kafka_offset"])
-            with _timed("write quarantine"):
-                write_partitions(unique_refused, staging / "quarantine", ["event_date"])
-    finally:
-        records.unpersist()
+    """Read the ranges, stage every touched date; return (batch_counts, kept_counts, event dates, quarantine dates).
+
+    Passes: Kafka once through the gate into staging (clean rows typed, the others raw); the others through
+    contract.validate (few); the copies counted on the keys; the dates written complete; the quarantine.
+    """
+    checked_dir = staging / "checked"
+    with _timed("read, check, stage"):
+        observed = _stage_checked(spark, settings, ranges, checked_dir)
+    exact, exact_summary = spark.createDataFrame([], CHECKED_DDL), []
+    if observed["unclean"]:
+        with _timed("exact checks"):
+            exact_records(_read_route(spark, checked_dir, "exact")).write.parquet(str(staging / "exact"))
+            exact = spark.read.schema(CHECKED_DDL).parquet(str(staging / "exact"))
+            exact_summary = exact.groupBy("event_date", "reason").agg(
+                F.count(F.lit(1)).alias("messages"), F.collect_set("host").alias("hosts"),
+                F.collect_set("user_agent").alias("user_agents")).collect()
+    batch_counts: dict[str, dict] = {}
+    hosts, agents = set(observed["hosts"]), set(observed["user_agents"])
+    event_dates = {str(day) for day in observed["dates"]}
+    for row in exact_summary:
+        figures = batch_counts.setdefault(str(row.event_date), {"valid": 0, "duplicates": 0, "quarantined_by_reason": {}})
+        if row.reason is None:
+            event_dates.add(str(row.event_date))
+            hosts.update(row.hosts)
+            agents.update(row.user_agents)
+        else:
+            figures["quarantined_by_reason"][row.reason] = row.messages
+    event_dates = sorted(event_dates)
+    quarantine_dates = sorted(day for day, figures in batch_counts.items() if figures["quarantined_by_reason"])
+    kept_counts: dict[str, dict] = {}
+    if event_dates:
+        clean = clean_records(_read_route(spark, checked_dir, "clean").withColumn("is_clean", F.lit(True)))
+        valid = valid_events(clean.unionByName(exact.where(F.col("reason").isNull())))
+        kept_counts = _stage_events(spark, settings, valid, ranges, staging, event_dates, (hosts, agents), batch_counts)
+    if quarantine_dates:
+        refused = quarantined_records(exact.where(F.col("reason").isNotNull())).unionByName(
+            read_partitions(spark, settings.quarantine_dir, quarantine_dates, QUARANTINE_DDL))
+        unique_refused = refused.dropDuplicates(["topic", "kafka_partition", "kafka_offset"])
+        with _timed("write quarantine"):
+            write_partitions(unique_refused, staging / "quarantine", ["event_date"])
     return batch_counts, kept_counts, event_dates, quarantine_dates
 
 

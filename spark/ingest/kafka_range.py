@@ -15,6 +15,11 @@ from pyspark.sql import DataFrame, SparkSession
 from game_events.lake import OffsetRange
 from game_events.settings import Settings
 
+# Bigger fetches than the consumer's defaults (1 MB per partition, 50 MB per request): a day's batch read
+# is one long sequential scan, and the defaults make it many small round trips (measured: about 2x the read).
+SOURCE_OPTIONS = {"kafka.max.partition.fetch.bytes": str(16 << 20), "kafka.fetch.max.bytes": str(64 << 20),
+                  "kafka.receive.buffer.bytes": str(4 << 20)}
+
 
 def read_offset_ranges(spark: SparkSession, settings: Settings, ranges: list[OffsetRange]) -> DataFrame:
     """The Kafka source's rows (key, value, topic, partition, offset, timestamp, ...) for non-empty ranges."""
@@ -31,4 +36,5 @@ def read_offset_ranges(spark: SparkSession, settings: Settings, ranges: list[Off
             .option("endingOffsets", json.dumps({topic: {str(s.partition): s.end for s in spans}}))
             .option("failOnDataLoss", "true")
             .option("minPartitions", str(min_partitions))
+            .options(**SOURCE_OPTIONS)
             .load())

@@ -26,7 +26,7 @@ from game_events.lake import OffsetRange
 # The files whose content decides what the job writes; their hash is the manifest's code_version.
 _CODE_FILES = ("spark/filtered_writes.py", "spark/ingest/validation.py", "spark/ingest/transforms.py",
                "spark/ingest/enrich.py", "spark/ingest/publish.py", "spark/ingest/manifest.py",
-               "src/game_events/contract.py", "src/game_events/lake.py")
+               "src/game_events/contract.py", "src/game_events/record_checks.py", "src/game_events/lake.py")
 
 
 def code_version(project_root: Path) -> str:

@@ -4,7 +4,8 @@
     records   = classify_records(messages)           # + reason, problems (validation.py), typed fields, date
     valid     = valid_events(records)                # typed contract fields + event_date + coordinates
     refused   = quarantined_records(records)         # QUARANTINE_COLUMNS
-    kept      = dedupe_events(existing, enriched)    # one row per (event_date, event_id)
+    groups    = copy_groups(existing, valid, ranges)  # copies per (event_date, event_id): counts and winner
+    kept      = dedupe_events(existing, enriched, contested_keys(groups))  # one row per (event_date, event_id)
 
 Schemas are explicit: the lake's columns come from game_events.lake.LAKE_COLUMNS (itself derived from
 the contract), and `to_lake_columns` casts to exactly those, in that order.
@@ -12,14 +13,14 @@ the contract), and `to_lake_columns` casts to exactly those, in that order.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from game_events.contract import ALL_FIELDS, Kind
+from game_events.contract import ALL_FIELDS
 from game_events.lake import LAKE_COLUMNS, QUARANTINE_COLUMNS, OffsetRange
-from spark.ingest.validation import check_records, event_ts_date
+from spark.ingest.validation import check_records
 
-__all__ = ["check_records", "classify_records", "dedupe_events", "in_offset_ranges", "quarantined_records", "to_lake_columns",
+__all__ = ["check_records", "classify_records", "contested_keys", "copy_groups", "dedupe_events", "in_offset_ranges", "quarantined_records", "to_lake_columns",
            "to_messages", "valid_events"]
 
 
@@ -34,36 +35,14 @@ def to_messages(kafka_batch: DataFrame) -> DataFrame:
     )
 
 
-def _typed_field(name: str, kind: Kind) -> Column:
-    value = F.col("parsed").getField(name)
-    return F.try_to_timestamp(value).alias(name) if kind is Kind.TIMESTAMP else value.alias(name)
-
-
-def _record_date() -> Column:
-    """Valid events: the UTC date of event_ts. Refused records: that date when event_ts is a valid
-    timestamp, else the date of the Kafka timestamp (when the broker got them)."""
-    event_ts_text = F.col("parsed.event_ts")
-    event_ts_is_bad = F.array_contains(F.col("problems"), "bad_value:event_ts") | F.array_contains(
-        F.col("problems"), "wrong_type:event_ts")
-    from_event_ts = F.when(~event_ts_is_bad, event_ts_date(event_ts_text))
-    return F.when(F.col("reason").isNull(), from_event_ts).otherwise(
-        F.coalesce(from_event_ts, F.to_date(F.col("kafka_timestamp"))))
-
-
 def classify_records(messages: DataFrame) -> DataFrame:
-    """Every record checked and dated: coordinates, reason/problems, typed fields, event_date.
+    """Every record checked and dated: coordinates, raw_value (refused records only: the quarantine stores
+    them), reason/problems (validation.py), typed contract fields, event_date.
 
-    The raw bytes are kept only for refused records (the quarantine stores them); valid ones are
-    fully described by their typed fields, and dropping the bytes halves what the job caches.
+    Valid events are dated by the UTC date of event_ts; refused records by that date when event_ts is a
+    sound timestamp, else by the Kafka timestamp (when the broker got them).
     """
-    checked = check_records(messages)
-    return checked.select(
-        "topic", "kafka_partition", "kafka_offset", "kafka_timestamp",
-        F.when(F.col("reason").isNotNull(), F.col("raw_value")).alias("raw_value"),
-        "reason", "problems",
-        *(_typed_field(f.name, f.kind) for f in ALL_FIELDS),
-        _record_date().alias("event_date"),
-    )
+    return check_records(messages)
 
 
 def valid_events(records: DataFrame) -> DataFrame:
@@ -78,21 +57,51 @@ def quarantined_records(records: DataFrame) -> DataFrame:
     return refused.select(*(F.col(name).cast(kind) for name, kind in QUARANTINE_COLUMNS))
 
 
-def dedupe_events(existing: DataFrame, new: DataFrame) -> DataFrame:
+def copy_groups(existing: DataFrame, new: DataFrame, ranges: list[OffsetRange] | None = None) -> DataFrame:
+    """Per (event_date, event_id) among existing lake rows and new rows: how many copies, how many new, whether
+    an earlier run already published it, and the winner (see dedupe_events). Keys only: a narrow shuffle.
+
+    `earlier_copies` is 1 when an existing row lies outside this run's offset `ranges` (a retry after a
+    crash finds its own rows in the lake, inside the ranges: those are not duplicates of earlier runs).
+    """
+    published_earlier = ~in_offset_ranges(ranges) if ranges else F.lit(True)
+    key = ["event_date", "event_id"]
+    keys = (existing.select(*key, F.lit(0).alias("from_lake"), "received_at", "kafka_partition", "kafka_offset",
+                            published_earlier.cast("int").alias("earlier"))
+            .unionByName(new.select(*key, F.lit(1).alias("from_lake"), "received_at", "kafka_partition",
+                                    "kafka_offset", F.lit(0).alias("earlier"))))
+    return keys.groupBy(*key).agg(
+        F.count(F.lit(1)).alias("copies"),
+        F.sum("from_lake").alias("new_copies"),
+        F.max("earlier").alias("earlier_copies"),
+        F.min(F.struct("from_lake", "received_at", "kafka_partition", "kafka_offset")).alias("winner"))
+
+
+def contested_keys(groups: DataFrame) -> DataFrame:
+    """The keys with more than one copy, and which copy wins: usually none, always few."""
+    return groups.where(F.col("copies") > 1).select("event_date", "event_id", "winner")
+
+
+def dedupe_events(existing: DataFrame, new: DataFrame, contested: DataFrame | None = None) -> DataFrame:
     """One row per (event_date, event_id): rows already in the lake first, then the earliest received_at,
     ties broken by Kafka partition and offset.
 
     Rows already published win because they reached Kafka before anything a later run reads, and
     keeping them keeps published figures stable. Copies of an event are exact re-sends with the same
-    event_ts, so they share a date and a date-local key finds them all.
+    event_ts, so they share a date and a date-local key finds them all. The winners are found on the keys
+    alone (copy_groups, contested_keys) and the rows filtered against that small table, so the wide rows
+    are never shuffled; pass `contested` when it is already computed.
     """
+    if contested is None:
+        contested = contested_keys(copy_groups(existing, new))
     candidates = existing.withColumn("from_lake", F.lit(0)).unionByName(new.withColumn("from_lake", F.lit(1)))
-    first_copy = Window.partitionBy("event_date", "event_id").orderBy(
-        "from_lake", "received_at", "kafka_partition", "kafka_offset")
-    return (candidates
-            .withColumn("copy_rank", F.row_number().over(first_copy))
-            .where(F.col("copy_rank") == 1)
-            .drop("copy_rank", "from_lake"))
+    winner = F.col("winner")
+    is_winner = (winner.isNull() | ((winner.from_lake == F.col("from_lake"))
+                                    & (winner.kafka_partition == F.col("kafka_partition"))
+                                    & (winner.kafka_offset == F.col("kafka_offset"))))
+    return (candidates.join(contested, on=["event_date", "event_id"], how="left")
+            .where(is_winner)
+            .drop("winner", "from_lake"))
 
 
 def to_lake_columns(events: DataFrame) -> DataFrame:

@@ -1,174 +1,175 @@
-"""The event contract as Spark column expressions: a record's problems, in the order contract.validate
-lists them, computed without a Python UDF.
+"""The event contract in Spark: which raw records are valid, and every problem of those that are not.
 
-`check_records(messages)` takes raw Kafka records (`raw_value` binary) and adds `parsed` (the JSON
-fields), `problems` (array of "reason:field" or "reason" strings, empty when valid) and `reason` (the
-first problem's code, null when valid). Every rule comes from game_events.contract (ALL_FIELDS with
-kind/required/enum/pattern/min/max/max_length, fields_for), so a rule changed there changes here.
+    gated   = gate_records(messages)     # + typed contract fields, `is_clean` (valid, decided in the JVM)
+    checked = check_records(messages)    # + problems, reason: contract.validate's, record by record
 
-Why two paths. `from_json` is the fast parser but is lenient about types: a JSON number in a string
-field comes back as its text, and a bad integer only shows as null plus the corrupt-record column.
-Rows that could hide such a case ("needs_exact": corrupt record, not valid UTF-8, not {...}, or a string
-field whose text looks like a JSON number/boolean/object) are re-read with `try_parse_json` (VARIANT),
-whose `schema_of_variant` tells the real JSON type of each field. Clean rows (nearly all) never pay
-for it. Run with spark.sql.optimizer.enableJsonExpressionOptimization=false (filtered_writes sets it):
-that rule would rewrite every `parsed.field` into a separate from_json call. Known gaps against orjson: a record made of two concatenated objects ({..}{..}) and integers
-beyond 64 bits are refused with other reason codes than contract.validate gives (still refused).
+Two routes, one answer. Nearly every record is what our producers write: compact JSON with the
+contract's keys in the contract's order. For those, `gate_records` decides validity with Spark column
+expressions alone (code-generated, no Python):
+- the record re-serialises byte for byte from its parsed fields (`to_json` of the type's fields). That
+  proves what `from_json` alone cannot: every string field held a JSON string (from_json turns a number or
+  an object in a string field into its text), integers were integers, there was no unknown, repeated or
+  null-vs-absent key and nothing around the object, and the bytes were valid UTF-8;
+- every value passes the contract's rules (game_events.contract: required, enum, pattern, length,
+  range), written to be as strict as Python's or stricter where Java and Python differ: patterns end in
+  `\\z` (Java's `$` also matches before a final \\u2028), timestamps must be in the canonical form
+  `format_ts` writes and re-format to the same text (so no Feb 30, hour 24 or year 0).
+A clean record is therefore valid by contract.validate too. Every other record, valid or not, goes to
+Python (`exact_records`: mapInArrow over those rows only), where serde.decode_event and
+contract.validate themselves list its problems, so reason codes are exactly the contract's. The slow
+route costs nothing when records are clean; a day of bad or hand-formatted records pays per record.
+
+Run with spark.sql.optimizer.enableJsonExpressionOptimization=false (filtered_writes sets it): that
+rule would rewrite every `parsed.field` reference into its own from_json call.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from game_events.contract import (_TIMESTAMP_PATTERN, ALL_FIELDS, COMMON_FIELDS, EVENT_TYPES, TYPE_FIELDS,
-                                  Field, Kind, Reason, fields_for)
+from game_events.contract import ALL_FIELDS, COMMON_FIELDS, EVENT_TYPES, TYPE_FIELDS, Field, Kind
+from game_events.record_checks import COORDINATES, check_raw_batches
+from game_events.record_checks import SPARK_DDL as RECORD_CHECKS_DDL
 
 CORRUPT = "_corrupt_record"
-# Timestamps stay text here: the contract's pattern is checked first, then the value is parsed.
+# Timestamps stay text here; the gate checks their form, then they are parsed.
 PARSE_SCHEMA = T.StructType(
     [T.StructField(f.name, T.LongType() if f.kind is Kind.INTEGER else T.StringType()) for f in ALL_FIELDS]
     + [T.StructField(CORRUPT, T.StringType())])
 # Strict JSON like orjson: no 'single quotes', no NaN.
 JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT,
                 "allowSingleQuotes": "false", "allowNonNumericNumbers": "false"}
-# What from_json makes of a non-string token in a string field: a number, true/false, {..} or [..].
-_LOOKS_NON_STRING = r"^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$|true$|false$|[\[{])"
-_INTEGER_VARIANT_TYPES = ("BIGINT", "INT", "SMALLINT", "TINYINT")
-_JSON_WHITESPACE = " \t\r\n"
-_SEPARATOR = "\x1f"  # joins problems; unlike a comma it cannot occur in a field name a client would send
-_TS_DATE = r"^\d{4}-\d{2}-\d{2}"
+# contract.format_ts's form (microseconds, 'Z'), year 0001 or later, ASCII digits only.
+_CANONICAL_TS = r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\z"
+_CANONICAL_TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
+_SPARK_TYPES = {Kind.STRING: "string", Kind.INTEGER: "bigint", Kind.TIMESTAMP: "timestamp"}
+# What check_records adds, whichever route a record took.
+CHECKED_DDL = ", ".join(
+    ["topic string", "kafka_partition int", "kafka_offset bigint", "kafka_timestamp timestamp", "raw_value binary",
+     "reason string", "problems array<string>"]
+    + [f"{f.name} {_SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
+# What filtered_writes stages after the gate (raw_value kept for the exact route's rows only).
+GATED_COLUMNS = (*COORDINATES, "raw_value", *(f.name for f in ALL_FIELDS), "event_date")
+GATED_DDL = ", ".join(
+    ["topic string", "kafka_partition int", "kafka_offset bigint", "kafka_timestamp timestamp", "raw_value binary"]
+    + [f"{f.name} {_SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
+
+
+def _java_pattern(pattern: str) -> str:
+    """The contract's anchored Python pattern for Java: `$` becomes `\\z` (end of input, nothing after)."""
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        raise ValueError(f"contract patterns are anchored ^...$; got {pattern!r}")
+    return pattern[:-1] + r"\z"
 
 
 def _field(name: str) -> Column:
     return F.col("parsed").getField(name)
 
 
-def _variant_type(name: str) -> Column:
-    return F.schema_of_variant(F.variant_get(F.col("variant"), f"$.{name}", "variant"))
+def _typed_ts(name: str) -> Column:
+    return F.try_to_timestamp(_field(name))
 
 
-def _json_kinds(f: Field) -> tuple[Column, Column]:
-    """(is present and not null, has the JSON type the contract wants) for one field."""
-    fast_present = _field(f.name).isNotNull()
-    variant_type = _variant_type(f.name)
-    exact_present = variant_type.isNotNull() & (variant_type != "VOID")
-    exact_typed = (variant_type.isin(*_INTEGER_VARIANT_TYPES) if f.kind is Kind.INTEGER
-                   else variant_type == "STRING")
-    present = F.when(F.col("needs_exact"), F.coalesce(exact_present, F.lit(False))).otherwise(fast_present)
-    typed = F.when(F.col("needs_exact"), F.coalesce(exact_typed, F.lit(False))).otherwise(fast_present)
-    return present, typed
-
-
-def _value_problems(f: Field, typed: Column) -> list[tuple[Column, str]]:
-    """(condition, reason) pairs for a present value, in contract._check_value order."""
+def _value_is_clean(f: Field) -> Column:
+    """A present value of field f passes every rule of the contract (stricter where Java differs)."""
     value = _field(f.name)
-    checks: list[tuple[Column, str]] = [(~typed, Reason.WRONG_TYPE)]
     if f.kind is Kind.INTEGER:
+        checks = [value.isNotNull()]
         if f.minimum is not None:
-            checks.append((value < f.minimum, Reason.BAD_VALUE))
+            checks.append(value >= f.minimum)
         if f.maximum is not None:
-            checks.append((value > f.maximum, Reason.BAD_VALUE))
-        return checks
-    if f.kind is Kind.TIMESTAMP:
-        parses = value.rlike(_TIMESTAMP_PATTERN) & F.try_to_timestamp(value).isNotNull()
-        return checks + [(~parses, Reason.BAD_VALUE)]
-    if f.required:
-        checks.append((value == "", Reason.MISSING_FIELD))
-    if f.max_length is not None:
-        checks.append((F.length(value) > f.max_length, Reason.BAD_VALUE))
-    if f.enum is not None:
-        checks.append((~value.isin(*f.enum), Reason.BAD_VALUE))
-    if f.pattern is not None:
-        checks.append((~value.rlike(f.pattern), Reason.BAD_VALUE))
-    return checks
-
-
-def _field_problem(f: Field, applies: Column) -> Column:
-    """The first problem of one field as "reason:field", or null."""
-    present, typed = _json_kinds(f)
-    outcome = F.when(~applies, F.lit(None))
-    if f.name == "event_type":  # an unknown type is reported once, before the fields (see validate)
-        outcome = outcome.when(present, F.lit(None))
-    if f.required:
-        outcome = outcome.when(~present, F.lit(f"{Reason.MISSING_FIELD}:{f.name}"))
+            checks.append(value <= f.maximum)
+    elif f.kind is Kind.TIMESTAMP:
+        parsed = _typed_ts(f.name)
+        checks = [value.rlike(_CANONICAL_TS), parsed.isNotNull(),
+                  F.date_format(parsed, _CANONICAL_TS_FORMAT) == value]
     else:
-        outcome = outcome.when(~present, F.lit(None))
-    for condition, reason in _value_problems(f, typed):
-        outcome = outcome.when(condition, F.lit(f"{reason}:{f.name}"))
-    return outcome
+        checks = [value != ""] if f.required else [F.lit(True)]
+        if f.max_length is not None:
+            checks.append(F.length(value) <= f.max_length)
+        if f.enum is not None:
+            checks.append(value.isin(*f.enum))
+        if f.pattern is not None:
+            checks.append(value.rlike(_java_pattern(f.pattern)))
+    clean = checks[0]
+    for check in checks[1:]:
+        clean = clean & check
+    # Optional fields may be null; required ones may not.
+    return F.coalesce(clean, F.lit(False)) if f.required else (value.isNull() | F.coalesce(clean, F.lit(False)))
 
 
-def _needs_exact(text: Column, is_utf8: Column) -> Column:
-    trimmed = F.btrim(text, F.lit(_JSON_WHITESPACE))
-    is_braced = trimmed.startswith("{") & trimmed.endswith("}")
-    string_fields = [f for f in ALL_FIELDS if f.kind is not Kind.INTEGER]
-    looks_non_string = [F.coalesce(_field(f.name).rlike(_LOOKS_NON_STRING), F.lit(False)) for f in string_fields]
-    suspicious = looks_non_string[0]
-    for flag in looks_non_string[1:]:
-        suspicious = suspicious | flag
-    return _field(CORRUPT).isNotNull() | ~is_utf8 | ~is_braced | suspicious
+def _is_canonical(event_type: str) -> Column:
+    """The raw bytes equal to_json of the type's fields, in the contract's order, nulls written."""
+    fields = [f.name for f in COMMON_FIELDS + TYPE_FIELDS[event_type]]
+    rewritten = F.to_json(F.struct(*(_field(name).alias(name) for name in fields)), {"ignoreNullFields": "false"})
+    return F.encode(rewritten, "UTF-8") == F.col("raw_value")
 
 
-def _record_problem(text: Column) -> Column:
-    """malformed_json / not_an_object for the whole record, else null. Only rows needing exact look."""
-    trimmed = F.btrim(text, F.lit(_JSON_WHITESPACE))
-    malformed = (~F.is_valid_utf8(text) | F.col("variant").isNull()
-                 | (trimmed.startswith("{") & ~trimmed.endswith("}")))
-    return (F.when(~F.col("needs_exact"), F.lit(None))
-            .when(malformed, F.lit(str(Reason.MALFORMED_JSON)))
-            .when(~trimmed.startswith("{"), F.lit(str(Reason.NOT_AN_OBJECT))))
-
-
-def _unknown_fields(known_type: Column) -> Column:
-    """"unknown_field:a", "unknown_field:b" (joined) for the keys the event's type does not define (record order), or null."""
-    allowed_for_type = F.lit(None).cast("array<string>")
+def _is_clean() -> Column:
+    """Valid by the contract, decided in the JVM for canonical records; False means 'ask Python'."""
+    per_type = F.lit(False)
     for event_type in EVENT_TYPES:
-        names = F.array(*[F.lit(f.name) for f in fields_for(event_type)])
-        allowed_for_type = F.when(_field("event_type") == event_type, names).otherwise(allowed_for_type)
-    unknown = F.array_except(F.json_object_keys(F.col("value_text")), allowed_for_type)
-    prefix = f"{Reason.UNKNOWN_FIELD}:"
-    return F.when(known_type & (F.size(unknown) > 0),
-                  F.concat(F.lit(prefix), F.array_join(unknown, _SEPARATOR + prefix)))
+        rules = _is_canonical(event_type)
+        for f in COMMON_FIELDS + TYPE_FIELDS[event_type]:
+            if f.name != "event_type":
+                rules = rules & _value_is_clean(f)
+        per_type = F.when(_field("event_type") == event_type, rules).otherwise(per_type)
+    return F.coalesce(_field(CORRUPT).isNull() & per_type, F.lit(False))
 
 
-def _problems_text() -> Column:
-    """Every problem as "reason:field" (or "reason" for the whole record), _SEPARATOR-joined, "" if none.
+def gate_records(messages: DataFrame) -> DataFrame:
+    """Raw records (coordinates + `raw_value`) -> coordinates, raw_value, `is_clean`, typed contract fields
+    and event_date (the UTC date of event_ts). Typed fields and date are meaningful for clean rows only."""
+    text = F.col("raw_value").cast("string")
+    parsed = messages.withColumn("parsed", F.from_json(text, PARSE_SCHEMA, JSON_OPTIONS))
+    typed = [(_typed_ts(f.name) if f.kind is Kind.TIMESTAMP else _field(f.name)).alias(f.name) for f in ALL_FIELDS]
+    return parsed.select(*COORDINATES, "raw_value", _is_clean().alias("is_clean"), *typed,
+                         F.to_date(_typed_ts("event_ts")).alias("event_date"))
 
-    Built with concat_ws (which skips nulls) rather than higher-order functions over arrays: those are
-    interpreted, not code-generated, and would drag this whole expression tree into slow evaluation.
+
+def clean_records(gated: DataFrame) -> DataFrame:
+    """The clean rows of gate_records in check_records' columns (no problems, no raw bytes)."""
+    return gated.where("is_clean").select(
+        *COORDINATES, F.lit(None).cast("binary").alias("raw_value"), F.lit(None).cast("string").alias("reason"),
+        F.array().cast("array<string>").alias("problems"), *(f.name for f in ALL_FIELDS), "event_date")
+
+
+# --- the exact route: contract.validate in Python, for the records the gate did not clear ---------
+
+def exact_records(unclean: DataFrame) -> DataFrame:
+    """Rows the gate did not clear (coordinates + raw_value) -> check_records' columns, via contract.validate
+    (game_events.record_checks, in Spark's Python workers).
+
+    Refused records are dated by their event_ts when it is a sound timestamp, else by the Kafka timestamp
+    (when the broker got them).
     """
-    event_type_present, event_type_is_string = _json_kinds(ALL_FIELDS[1])
-    known_type = event_type_is_string & F.coalesce(_field("event_type").isin(*EVENT_TYPES), F.lit(False))
-    unknown_type = F.when(event_type_present & ~known_type, F.lit(f"{Reason.UNKNOWN_EVENT_TYPE}:event_type"))
-    type_of_field = {f.name: t for t, fs in TYPE_FIELDS.items() for f in fs}
-    per_field = []
-    for f in ALL_FIELDS:
-        applies = F.lit(True) if f in COMMON_FIELDS else known_type & (_field("event_type") == type_of_field[f.name])
-        per_field.append(_field_problem(f, applies))
-    record_problem = F.col("record_problem")
-    return F.coalesce(record_problem, F.concat_ws(_SEPARATOR, unknown_type, *per_field, _unknown_fields(known_type)))
+    checked = unclean.select(*COORDINATES, "raw_value").mapInArrow(check_raw_batches, RECORD_CHECKS_DDL)
+    event_date = F.when(F.col("reason").isNull(), F.to_date("event_ts")).otherwise(
+        F.coalesce(F.col("event_ts_date"), F.to_date("kafka_timestamp")))
+    return checked.select(*COORDINATES, "raw_value", "reason", "problems", *(f.name for f in ALL_FIELDS),
+                          event_date.alias("event_date"))
 
 
-def check_records(messages):
-    """Add parsed, problems and reason to raw records (a `raw_value` binary column)."""
-    text = F.col("value_text")
-    with_text = messages.withColumn("value_text", F.col("raw_value").cast("string"))
-    parsed = with_text.withColumn("parsed", F.from_json(text, PARSE_SCHEMA, JSON_OPTIONS))
-    flagged = parsed.withColumn("needs_exact", _needs_exact(text, F.is_valid_utf8(text)))
-    # VARIANT parsing is several times dearer than from_json, so only flagged rows get it.
-    with_variant = flagged.withColumn("variant", F.when(F.col("needs_exact"), F.try_parse_json(text)))
-    with_record = with_variant.withColumn("record_problem", _record_problem(text))
-    checked = with_record.withColumn("problems_text", _problems_text())
-    no_problem = F.col("problems_text") == ""
-    return (checked
-            .withColumn("problems", F.when(no_problem, F.array().cast("array<string>"))
-                        .otherwise(F.split(F.col("problems_text"), _SEPARATOR)))
-            .withColumn("reason", F.when(~no_problem, F.substring_index(F.col("problems_text"), ":", 1)))
-            .drop("variant", "record_problem", "needs_exact"))
+def check_records(messages: DataFrame) -> DataFrame:
+    """Raw records -> CHECKED_DDL's columns: coordinates, raw_value (refused only), reason (first problem's
+    code, null when valid), problems ("reason:field" or "reason", contract.validate's order), typed fields,
+    event_date. Missing coordinate columns (small test frames) are filled with nulls."""
+    for name, kind in (("topic", "string"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
+                       ("kafka_timestamp", "timestamp")):
+        if name not in messages.columns:
+            messages = messages.withColumn(name, F.lit(None).cast(kind))
+    extra = [name for name in messages.columns if name not in (*COORDINATES, "raw_value")]
+    gated = gate_records(messages)
+    if not extra:
+        return clean_records(gated).unionByName(exact_records(gated.where(~F.col("is_clean"))))
+    return _with_extra_columns(messages, extra)
 
 
-def event_ts_date(parsed_ts_text: Column) -> Column:
-    """The UTC date of a contract timestamp text (its first ten characters), null if it has none."""
-    return F.when(parsed_ts_text.rlike(_TS_DATE), F.try_to_date(F.substring(parsed_ts_text, 1, 10)))
+def _with_extra_columns(messages: DataFrame, extra: list[str]) -> DataFrame:
+    """check_records for frames with columns of their own (tests label cases): carried by coordinates."""
+    # Materialised, so both routes see the same ids.
+    keyed = messages.withColumn("kafka_offset", F.monotonically_increasing_id()).localCheckpoint()
+    checked = check_records(keyed.select(*COORDINATES, "raw_value"))
+    return checked.join(keyed.select("kafka_offset", *extra), on="kafka_offset", how="inner")

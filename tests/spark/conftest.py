@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from game_events.spark_submit import connector_jars, spark_conf
@@ -12,6 +15,9 @@ def spark():
     """One local SparkSession for the whole run, configured like spark-submit configures the jobs."""
     from pyspark.sql import SparkSession
 
+    # Python workers (mapInArrow in the validation) run this interpreter, where the project is installed,
+    # as scripts/bin/spark-submit arranges for the jobs.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master("local[2]").appName("game-events-tests")
     builder = builder.config("spark.jars", ",".join(str(j) for j in connector_jars()))
     for key, value in spark_conf().items():
