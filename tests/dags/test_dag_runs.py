@@ -1,7 +1,8 @@
 """The whole pipeline through the real Airflow scheduler: a backfill of two days, a re-run, and the UI.
 
-A separate stack is started for this module: the game API (gunicorn) on 127.0.0.1:15000 and Airflow on
-127.0.0.1:18080 with a throw-away AIRFLOW_HOME, a fresh data folder and a fresh topic on the suite's broker.
+A separate stack is started for this module: the game API (gunicorn) and Airflow on free ports of 127.0.0.1
+(never a running `make up`, `make bench` or another checkout's run of this module) with a throw-away
+AIRFLOW_HOME, a fresh data folder and a fresh topic on the suite's broker.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import pytest
 
 from game_events.airflow_api import AirflowClient, follow_backfill
 from game_events.settings import PROJECT_ROOT
+from tests.api.servers import free_port
 
 DAY_1, DAY_2 = date(2026, 11, 20), date(2026, 11, 21)
 EVENTS_PER_DAY = 300
 SCREENSHOTS = PROJECT_ROOT / "data" / "screenshots"
+AIRFLOW_PORT, API_PORT = free_port(), free_port()
 
 
 def _run(script: str, action: str, env: dict[str, str]) -> None:
@@ -35,12 +38,12 @@ def _run(script: str, action: str, env: dict[str, str]) -> None:
 def stack(tmp_path_factory, broker):
     base = tmp_path_factory.mktemp("stack")
     env = {**os.environ,
-           "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__API__PORT": "18080",
-           "AIRFLOW__API__BASE_URL": "http://127.0.0.1:18080",
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:18080/execution/",
+           "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__API__PORT": str(AIRFLOW_PORT),
+           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{AIRFLOW_PORT}",
+           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{AIRFLOW_PORT}/execution/",
            "GAME_EVENTS_DATA_DIR": str(base / "data"), "KAFKA_TOPIC": f"dag-test-{uuid.uuid4().hex[:8]}",
-           "KAFKA_BOOTSTRAP_SERVERS": broker, "GAME_API_PORT": "15000",
-           "GAME_API_URL": "http://127.0.0.1:15000", "GAME_API_STATE_DIR": str(base / "game_api"),
+           "KAFKA_BOOTSTRAP_SERVERS": broker, "GAME_API_PORT": str(API_PORT),
+           "GAME_API_URL": f"http://127.0.0.1:{API_PORT}", "GAME_API_STATE_DIR": str(base / "game_api"),
            # The scheduler also starts yesterday's scheduled run (catch-up is off); keep it small too.
            "GAME_EVENTS_EVENTS_PER_DAY": str(EVENTS_PER_DAY)}
     # The conftest's throw-away Airflow settings are for in-process parsing; the stack gets its own.
