@@ -62,7 +62,8 @@ from spark.ingest.kafka_range import read_offset_ranges  # noqa: E402
 from spark.ingest.manifest import build_manifest, code_version  # noqa: E402
 from spark.ingest.publish import (existing_date_dirs, prepare_staging, publish_dates,  # noqa: E402
                                   read_partitions, write_partitions)
-from spark.ingest.transforms import (contested_keys, copy_groups, dedupe_events, in_offset_ranges,  # noqa: E402
+from spark.ingest.transforms import (contested_winners, copy_groups, copy_keys, dedupe_events,  # noqa: E402
+                                     in_offset_ranges,
                                      quarantined_records, to_lake_columns, to_messages, valid_events)
 from spark.ingest.validation import (CHECKED_DDL, GATED_COLUMNS, GATED_DDL, clean_records,  # noqa: E402
                                      exact_records, gate_records)
@@ -138,19 +139,25 @@ def _stage_events(spark: SparkSession, settings: Settings, valid, ranges, stagin
                   lookups: tuple[set, set], batch_counts: dict[str, dict]):
     """Count copies, enrich, merge with the dates' existing rows, drop duplicates and stage; return kept counts."""
     existing = read_partitions(spark, settings.events_dir, event_dates, LAKE_DDL)
+    keys = copy_keys(existing, valid, ranges)
     with _timed("count copies"):
-        groups, observed = _per_date_figures(copy_groups(existing, valid, ranges), event_dates)
-        contested_keys(groups).write.parquet(str(staging / "contested"))
+        groups, observed = _per_date_figures(copy_groups(keys), event_dates)
+        groups.where(F.col("copies") > 1).select("event_date", "event_id").write.parquet(str(staging / "contested"))
         figures = observed.get
     for day in event_dates:
         day_counts = batch_counts.setdefault(day, {"valid": 0, "duplicates": 0, "quarantined_by_reason": {}})
         day_counts["valid"], day_counts["duplicates"] = figures[f"valid:{day}"], figures[f"duplicates:{day}"]
-    contested = spark.read.parquet(str(staging / "contested")) if figures["contested"] else None
+    winners = None
+    if figures["contested"]:
+        with _timed("pick winners"):
+            contested = spark.read.parquet(str(staging / "contested"))
+            contested_winners(keys, contested).write.parquet(str(staging / "winners"))
+            winners = spark.read.parquet(str(staging / "winners"))
     hosts, agents = lookups
     host_lookup, agent_lookup = lookup_tables(spark, sorted(hosts), sorted(agents))
     new_rows = to_lake_columns(enrich_events(valid, host_lookup, agent_lookup))
-    kept = to_lake_columns(dedupe_events(existing, new_rows, contested)) if contested is not None else \
-        to_lake_columns(existing.unionByName(new_rows))
+    kept = to_lake_columns(dedupe_events(existing, new_rows, winners) if winners is not None
+                           else existing.unionByName(new_rows))
     with _timed("merge, write"):
         write_partitions(kept, staging / "events", ["event_date", "event_type"])
     with _timed("count written"):

@@ -28,6 +28,9 @@ CODE_ARCHIVE = PROJECT_ROOT / "build" / "pyfiles" / "game_events_code.zip"
 SHIPPED_PACKAGES = {"game_events": PROJECT_ROOT / "src", "spark": PROJECT_ROOT}
 
 
+JIT_OPTIONS = "-XX:-DontCompileHugeMethods"
+
+
 def connector_jars(settings: Settings | None = None) -> list[Path]:
     """The spark-sql-kafka-0-10 connector and its runtime dependencies, fetched by `make setup`."""
     settings = settings or load_settings()
@@ -47,6 +50,10 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.sql.shuffle.partitions": os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # HotSpot leaves methods over 8,000 bytes of bytecode interpreted; the validation's generated code
+        # is bigger than that, and interpreted it ran at half speed (measured: 19.6 s -> 11.4 s on 1M events).
+        "spark.driver.extraJavaOptions": JIT_OPTIONS,
+        "spark.executor.extraJavaOptions": JIT_OPTIONS,
     }
 
 
