@@ -108,8 +108,8 @@ def _stage_checked(spark: SparkSession, settings: Settings, ranges, checked_dir:
                          F.collect_set(F.when(clean, F.col("event_date"))).alias("dates"),
                          F.collect_set(F.when(clean, F.col("host"))).alias("hosts"),
                          F.collect_set(F.when(clean, F.col("user_agent"))).alias("user_agents"))
-    rows.select(*GATED_COLUMNS[:4], F.when(~clean, F.col("raw_value")).alias("raw_value"), *GATED_COLUMNS[5:],
-                F.when(clean, "clean").otherwise("exact").alias("route")
+    staged = [F.when(~clean, F.col(name)).alias(name) if name == "raw_value" else F.col(name) for name in GATED_COLUMNS]
+    rows.select(*staged, F.when(clean, "clean").otherwise("exact").alias("route")
                 ).write.partitionBy("route").parquet(str(checked_dir))
     return observed.get
 

@@ -19,20 +19,20 @@ from typing import Any
 from game_events.settings import load_settings
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, parse, kind: str):
     raw = os.environ.get(name, "").strip()
     try:
-        return int(raw) if raw else default
+        return parse(raw) if raw else default
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ValueError(f"{name} must be {kind}, got {raw!r}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "an integer")
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    return _number(name, default, float, "a number")
 
 
 def default_config() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from game_events.lake import OffsetRange
 from game_events.settings import Settings
 
 # Bigger fetches than the consumer's defaults (1 MB per partition, 50 MB per request): a day's batch read
-# is one long sequential scan, and the defaults make it many small round trips (measured: about 2x the read).
+# is one long sequential scan, and the defaults make it many small round trips.
 SOURCE_OPTIONS = {"kafka.max.partition.fetch.bytes": str(16 << 20), "kafka.fetch.max.bytes": str(64 << 20),
                   "kafka.receive.buffer.bytes": str(4 << 20)}
 

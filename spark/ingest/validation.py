@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from game_events.contract import ALL_FIELDS, COMMON_FIELDS, EVENT_TYPES, TYPE_FIELDS, Field, Kind
+from game_events.lake import SPARK_TYPES
 from game_events.record_checks import COORDINATES, check_raw_batches
 from game_events.record_checks import SPARK_DDL as RECORD_CHECKS_DDL
 
@@ -44,17 +45,16 @@ JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT,
 # contract.format_ts's form (microseconds, 'Z'), year 0001 or later, ASCII digits only.
 _CANONICAL_TS = r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\z"
 _CANONICAL_TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
-_SPARK_TYPES = {Kind.STRING: "string", Kind.INTEGER: "bigint", Kind.TIMESTAMP: "timestamp"}
 # What check_records adds, whichever route a record took.
 CHECKED_DDL = ", ".join(
     ["topic string", "kafka_partition int", "kafka_offset bigint", "kafka_timestamp timestamp", "raw_value binary",
      "reason string", "problems array<string>"]
-    + [f"{f.name} {_SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
+    + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
 # What filtered_writes stages after the gate (raw_value kept for the exact route's rows only).
 GATED_COLUMNS = (*COORDINATES, "raw_value", *(f.name for f in ALL_FIELDS), "event_date")
 GATED_DDL = ", ".join(
     ["topic string", "kafka_partition int", "kafka_offset bigint", "kafka_timestamp timestamp", "raw_value binary"]
-    + [f"{f.name} {_SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
+    + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in ALL_FIELDS] + ["event_date date"])
 
 
 def _java_pattern(pattern: str) -> str:

@@ -36,11 +36,12 @@ from game_events.contract import ALL_FIELDS, Kind
 from game_events.settings import Settings, load_settings
 
 PARTITION_COLUMNS = ("event_date", "event_type")
-_SPARK_TYPES = {Kind.STRING: "string", Kind.INTEGER: "bigint", Kind.TIMESTAMP: "timestamp"}
+# How each contract kind is stored (the lake, the validation's staged rows, the exact route's output).
+SPARK_TYPES = {Kind.STRING: "string", Kind.INTEGER: "bigint", Kind.TIMESTAMP: "timestamp"}
 # The Parquet columns of an event, in order: the contract's fields (minus the partition column
 # event_type), the derived ones, then the partition columns Spark appends when it reads the lake.
 LAKE_COLUMNS: tuple[tuple[str, str], ...] = (
-    *((f.name, _SPARK_TYPES[f.kind]) for f in ALL_FIELDS if f.name not in PARTITION_COLUMNS),
+    *((f.name, SPARK_TYPES[f.kind]) for f in ALL_FIELDS if f.name not in PARTITION_COLUMNS),
     ("host_provider", "string"), ("ua_family", "string"), ("ua_os", "string"), ("ua_device", "string"),
     ("is_bot", "boolean"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
     ("event_date", "date"), ("event_type", "string"),

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from game_events import contract
 from game_events.contract import ALL_FIELDS, Kind
+from game_events.lake import SPARK_TYPES
 from game_events.serde import DecodeError, decode_event
 
 COORDINATES = ("topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
@@ -34,7 +35,7 @@ SCHEMA = pa.schema(
 SPARK_DDL = ", ".join(
     ["topic string", "kafka_partition int", "kafka_offset bigint", "kafka_timestamp timestamp", "raw_value binary",
      "reason string", "problems array<string>", "event_ts_date date"]
-    + [f"{f.name} {dict(string='string', integer='bigint', timestamp='timestamp')[f.kind.value]}" for f in ALL_FIELDS])
+    + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in ALL_FIELDS])
 _TS_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 

@@ -51,7 +51,7 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # HotSpot leaves methods over 8,000 bytes of bytecode interpreted; the validation's generated code
-        # is bigger than that, and interpreted it ran at half speed (measured: 19.6 s -> 11.4 s on 1M events).
+        # is bigger than that, and it would run interpreted.
         "spark.driver.extraJavaOptions": JIT_OPTIONS,
         "spark.executor.extraJavaOptions": JIT_OPTIONS,
     }
