@@ -25,7 +25,7 @@ rule would rewrite every `parsed.field` reference into its own from_json call.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -64,59 +64,53 @@ def _java_pattern(pattern: str) -> str:
     return pattern[:-1] + r"\z"
 
 
-def _field(name: str) -> Column:
-    return F.col("parsed").getField(name)
+def _sql_text(text: str) -> str:
+    """A Spark SQL string literal holding exactly `text` (the parser unescapes backslash and quote)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _typed_ts(name: str) -> Column:
-    return F.try_to_timestamp(_field(name))
-
-
-def _value_is_clean(f: Field) -> Column:
-    """A present value of field f passes every rule of the contract (stricter where Java differs)."""
-    value = _field(f.name)
+def _value_is_clean(f: Field) -> str:
+    """SQL: a present value of field f passes every rule of the contract (stricter where Java differs)."""
+    value = f"parsed.`{f.name}`"
     if f.kind is Kind.INTEGER:
-        checks = [value.isNotNull()]
+        checks = [f"{value} IS NOT NULL"]
         if f.minimum is not None:
-            checks.append(value >= f.minimum)
+            checks.append(f"{value} >= {f.minimum}")
         if f.maximum is not None:
-            checks.append(value <= f.maximum)
+            checks.append(f"{value} <= {f.maximum}")
     elif f.kind is Kind.TIMESTAMP:
-        parsed = _typed_ts(f.name)
-        checks = [value.rlike(_CANONICAL_TS), parsed.isNotNull(),
-                  F.date_format(parsed, _CANONICAL_TS_FORMAT) == value]
+        parsed = f"try_to_timestamp({value})"
+        checks = [f"{value} RLIKE {_sql_text(_CANONICAL_TS)}", f"{parsed} IS NOT NULL",
+                  f"date_format({parsed}, {_sql_text(_CANONICAL_TS_FORMAT)}) = {value}"]
     else:
-        checks = [value != ""] if f.required else [F.lit(True)]
+        checks = [f"{value} != ''"] if f.required else ["true"]
         if f.max_length is not None:
-            checks.append(F.length(value) <= f.max_length)
+            checks.append(f"length({value}) <= {f.max_length}")
         if f.enum is not None:
-            checks.append(value.isin(*f.enum))
+            checks.append(f"{value} IN ({', '.join(_sql_text(option) for option in f.enum)})")
         if f.pattern is not None:
-            checks.append(value.rlike(_java_pattern(f.pattern)))
-    clean = checks[0]
-    for check in checks[1:]:
-        clean = clean & check
+            checks.append(f"{value} RLIKE {_sql_text(_java_pattern(f.pattern))}")
+    clean = f"coalesce({' AND '.join(checks)}, false)"
     # Optional fields may be null; required ones may not.
-    return F.coalesce(clean, F.lit(False)) if f.required else (value.isNull() | F.coalesce(clean, F.lit(False)))
+    return clean if f.required else f"({value} IS NULL OR {clean})"
 
 
-def _is_canonical(event_type: str) -> Column:
-    """The raw bytes equal to_json of the type's fields, in the contract's order, nulls written."""
-    fields = [f.name for f in COMMON_FIELDS + TYPE_FIELDS[event_type]]
-    rewritten = F.to_json(F.struct(*(_field(name).alias(name) for name in fields)), {"ignoreNullFields": "false"})
-    return F.encode(rewritten, "UTF-8") == F.col("raw_value")
+def _is_canonical(event_type: str) -> str:
+    """SQL: the raw bytes equal to_json of the type's fields, in the contract's order, nulls written."""
+    fields = ", ".join(f"{_sql_text(f.name)}, parsed.`{f.name}`" for f in COMMON_FIELDS + TYPE_FIELDS[event_type])
+    return f"encode(to_json(named_struct({fields}), map('ignoreNullFields', 'false')), 'UTF-8') = raw_value"
 
 
-def _is_clean() -> Column:
-    """Valid by the contract, decided in the JVM for canonical records; False means 'ask Python'."""
-    per_type = F.lit(False)
-    for event_type in EVENT_TYPES:
-        rules = _is_canonical(event_type)
-        for f in COMMON_FIELDS + TYPE_FIELDS[event_type]:
-            if f.name != "event_type":
-                rules = rules & _value_is_clean(f)
-        per_type = F.when(_field("event_type") == event_type, rules).otherwise(per_type)
-    return F.coalesce(_field(CORRUPT).isNull() & per_type, F.lit(False))
+def _is_clean() -> str:
+    """SQL: valid by the contract, decided in the JVM for canonical records; False means 'ask Python'.
+    The common fields' rules are stated once, not once per type."""
+    common = [_value_is_clean(f) for f in COMMON_FIELDS if f.name != "event_type"]
+    per_type = " ".join(
+        f"WHEN {_sql_text(event_type)} THEN {_is_canonical(event_type)} AND "
+        + " AND ".join(_value_is_clean(f) for f in TYPE_FIELDS[event_type])
+        for event_type in EVENT_TYPES)
+    rules = " AND ".join([f"parsed.`{CORRUPT}` IS NULL", *common, f"(CASE parsed.event_type {per_type} ELSE false END)"])
+    return f"coalesce({rules}, false)"
 
 
 def gate_records(messages: DataFrame) -> DataFrame:
@@ -124,9 +118,11 @@ def gate_records(messages: DataFrame) -> DataFrame:
     and event_date (the UTC date of event_ts). Typed fields and date are meaningful for clean rows only."""
     text = F.col("raw_value").cast("string")
     parsed = messages.withColumn("parsed", F.from_json(text, PARSE_SCHEMA, JSON_OPTIONS))
-    typed = [(_typed_ts(f.name) if f.kind is Kind.TIMESTAMP else _field(f.name)).alias(f.name) for f in ALL_FIELDS]
-    return parsed.select(*COORDINATES, "raw_value", _is_clean().alias("is_clean"), *typed,
-                         F.to_date(_typed_ts("event_ts")).alias("event_date"))
+    # SQL text, parsed in the JVM: one Py4J call, where Column objects cost one per expression node.
+    typed = [f"try_to_timestamp(parsed.`{f.name}`) AS `{f.name}`" if f.kind is Kind.TIMESTAMP
+             else f"parsed.`{f.name}` AS `{f.name}`" for f in ALL_FIELDS]
+    return parsed.selectExpr(*COORDINATES, "raw_value", f"{_is_clean()} AS is_clean", *typed,
+                             "to_date(try_to_timestamp(parsed.event_ts)) AS event_date")
 
 
 def clean_records(gated: DataFrame) -> DataFrame:
