@@ -21,7 +21,7 @@ help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # --- set-up: idempotent; a second run finds every stamp up to date and downloads nothing -----------
-setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched $(DEPS)/.chromium  ## create both environments, fetch the jars, install Chromium for the browser tests
+setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched $(DEPS)/spark-class-archive/driver.jsa $(DEPS)/.chromium  ## create both environments, fetch the jars, train Spark's class archive, install Chromium for the browser tests
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -51,6 +51,11 @@ $(DEPS)/spark-jars/.fetched: scripts/maven/spark-kafka-connector.pom.xml
 	rm -rf $(DEPS)/spark-jars
 	$(MVN) -f $< dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(DEPS)/spark-jars
 	touch $@
+
+# Spark drivers start faster from a class-data archive (see src/game_events/spark_submit.py); retrained
+# when the Spark environment, the connector jars or the training run change.
+$(DEPS)/spark-class-archive/driver.jsa: $(SPARK_VENV)/.installed $(DEPS)/spark-jars/.fetched spark/class_archive_training.py | $(VENV)/.installed
+	$(VENV)/bin/python -m game_events.cli spark-class-archive
 
 $(DEPS)/.chromium: scripts/install-debian.sh
 	scripts/install-debian.sh chromium chromium fonts-dejavu-core

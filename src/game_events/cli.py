@@ -5,6 +5,7 @@
     python -m game_events.cli topic watermarks [--name events]
     python -m game_events.cli contract json-schema [--for-client]
     python -m game_events.cli spark-submit spark/job.py [job args...]
+    python -m game_events.cli spark-class-archive
     python -m game_events.cli daily check-offsets | reconcile --date YYYY-MM-DD
     python -m game_events.cli airflow backfill --start YYYY-MM-DD --end YYYY-MM-DD [--events N]
 """
@@ -56,6 +57,17 @@ def _spark_submit(args: argparse.Namespace) -> int:
 
     command = submit_command(args.application, args.app_args)
     return subprocess.call(command)
+
+
+def _spark_class_archive(args: argparse.Namespace) -> int:
+    from game_events.spark_submit import build_class_archive
+
+    try:
+        print(build_class_archive())
+    except RuntimeError as exc:
+        print(f"spark-class-archive: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _daily_check_offsets(args: argparse.Namespace) -> int:
@@ -183,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("application")
     submit.add_argument("app_args", nargs=argparse.REMAINDER)
     submit.set_defaults(func=_spark_submit)
+    commands.add_parser("spark-class-archive", help="train the Spark driver's class-data archive (make setup does)"
+                        ).set_defaults(func=_spark_class_archive)
 
     generate = commands.add_parser(
         "generate", help="generate one UTC day of player events, send them, write the ground truth",

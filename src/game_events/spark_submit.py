@@ -11,12 +11,19 @@ Local masters do not ship it: their executors are threads of the driver's JVM wh
 start from the driver's own environment, where the project is installed; an archive would change nothing.
 Executor sizing (SPARK_EXECUTOR_MEMORY, SPARK_EXECUTOR_CORES, SPARK_TOTAL_EXECUTOR_CORES; in Airflow the
 spark_default connection's extra) and the executors' interpreter (SPARK_EXECUTOR_PYTHON) apply there too.
+
+The driver JVM starts from a class-data archive (AppCDS) when `make setup` has built one
+(`build_class_archive`, a training run of spark/class_archive_training.py): most of a driver's start-up
+is finding, parsing and verifying some thousands of classes, which the archive maps in at once. It is
+an optimisation only: without the file, or when the JVM finds it does not match (another JDK, other
+jars), the JVM loads classes as usual.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -29,6 +36,20 @@ SHIPPED_PACKAGES = {"game_events": PROJECT_ROOT / "src", "spark": PROJECT_ROOT}
 
 
 JIT_OPTIONS = "-XX:-DontCompileHugeMethods"
+TRAINING_APP = PROJECT_ROOT / "spark" / "class_archive_training.py"
+
+
+def class_archive(settings: Settings | None = None) -> Path:
+    """Where the driver's class-data archive lives (beside the downloaded jars it was trained with)."""
+    return (settings or load_settings()).deps_dir / "spark-class-archive" / "driver.jsa"
+
+
+def driver_java_options(settings: Settings | None = None, archive_out: Path | None = None) -> str:
+    """The driver JVM's options: the JIT setting, and the class archive to map in (or, to train, to write)."""
+    if archive_out is not None:
+        return f"{JIT_OPTIONS} -XX:ArchiveClassesAtExit={archive_out}"
+    archive = class_archive(settings)
+    return f"{JIT_OPTIONS} -XX:SharedArchiveFile={archive}" if archive.is_file() else JIT_OPTIONS
 
 
 def connector_jars(settings: Settings | None = None) -> list[Path]:
@@ -41,7 +62,7 @@ def connector_jars(settings: Settings | None = None) -> list[Path]:
     return jars
 
 
-def spark_conf(settings: Settings | None = None) -> dict[str, str]:
+def spark_conf(settings: Settings | None = None, archive_out: Path | None = None) -> dict[str, str]:
     """Spark settings for small, fast batch jobs on a 2-core machine (UI off, UTC, few shuffle partitions)."""
     return {
         "spark.ui.enabled": "false",
@@ -52,7 +73,7 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # HotSpot leaves methods over 8,000 bytes of bytecode interpreted; the validation's generated code
         # is bigger than that, and it would run interpreted.
-        "spark.driver.extraJavaOptions": JIT_OPTIONS,
+        "spark.driver.extraJavaOptions": driver_java_options(settings, archive_out),
         "spark.executor.extraJavaOptions": JIT_OPTIONS,
     }
 
@@ -100,18 +121,39 @@ def executor_conf() -> dict[str, str]:
 
 
 def submit_command(application: str | Path, app_args: list[str] | None = None,
-                   settings: Settings | None = None, master: str | None = None) -> list[str]:
+                   settings: Settings | None = None, master: str | None = None,
+                   archive_out: Path | None = None) -> list[str]:
     """The full spark-submit command line for one of the project's Spark applications."""
     settings = settings or load_settings()
     master = master or settings.spark_master
     command = [str(SPARK_SUBMIT), "--master", master, "--jars", ",".join(str(j) for j in connector_jars(settings))]
-    conf = spark_conf(settings)
+    conf = spark_conf(settings, archive_out)
     if ships_code(master):
         command += ["--py-files", str(build_code_archive())]
         conf.update(executor_conf())
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     return command + [str(application), *(app_args or [])]
+
+
+def build_class_archive(settings: Settings | None = None) -> Path:
+    """Train the driver's class-data archive in local mode; replaces the archive only when training succeeded.
+
+    The JVM writes the archive as it exits; its notes on classes it cannot archive go to the log beside it.
+    """
+    settings = settings or load_settings()
+    archive = class_archive(settings)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(f".{archive.name}.{os.getpid()}")
+    log = archive.with_name("training.log")
+    command = submit_command(TRAINING_APP, settings=settings, master="local[2]", archive_out=partial)
+    with log.open("w") as out:
+        status = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT).returncode
+    if status != 0 or not partial.is_file():
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"the class archive's training run failed ({status}); see {log}")
+    partial.replace(archive)
+    return archive
 
 
 # spark_default's extra keys for executor sizing -> Spark settings. The provider (6.3.4) reads only the
