@@ -58,7 +58,8 @@ def published(tmp_path_factory):
               "--data-dir", str(data_dir)]
     assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,data_quality"])  # 3 days x 7
     analyzed = spark_submit("analyze.py", common + ["--only", "daily_event_counts,purchases_by_item,guild_joins,"
-                                                              "host_providers,user_agents,engagement"])
+                                                              "host_providers,user_agents,clients,automation,"
+                                                              "engagement"])
     assert "engagement: 1 rows" in analyzed
     assert "ground truth: match" in spark_submit("report.py", common)
     return data_dir / "artifacts" / DAY.isoformat()
