@@ -29,7 +29,6 @@ HOST_LOOKUP_DDL = "host string, host_provider string"
 AGENT_LOOKUP_DDL = ("user_agent string, ua_family string, ua_os string, ua_device string, client_class string, "
                     "is_bot boolean")
 BROWSER, APP, AUTOMATION = "browser", "app", "automation"
-CLIENT_CLASSES = (BROWSER, APP, AUTOMATION)
 OWN_APP_FAMILY = "GuildQuest app"
 # The game's own apps: "GuildQuest/<version> (<platform>) <HTTP stack>/..." (the HTTP stack is
 # CFNetwork on iOS, okhttp on Android; crawler-user-agents lists okhttp as a bot, so this rule goes first).
