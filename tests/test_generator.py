@@ -53,6 +53,9 @@ def test_every_event_is_valid_and_on_its_day(faulty_day):
     assert len(late_ids) == injected["late"] == 150
     assert injected["late_date"] == "2026-11-26"
     assert sum(injected["late_events_by_type"].values()) == 150
+    late_players = [e for e in faulty_day.events if e["event_id"] in late_ids
+                    and faulty_day.players[e["user_id"]].client.client_class != "automation"]
+    assert sum(injected["late_player_events_by_type"].values()) == len(late_players) < 150
 
 
 def test_duplicates_are_exact_resends_sent_after_their_original(faulty_day):
@@ -84,7 +87,15 @@ def test_truth_matches_an_independent_recount(faulty_day):
     counted = recount(faulty_day.events, DAY, provider_from_host)
     assert truth["events_requested"] == 5_000
     assert truth["events_by_type"] == counted["events_by_type"]
-    assert sum(truth["events_by_type"].values()) == 5_000
+    # Every requested event is a lake row; the business figures leave the automation among them out.
+    assert sum(truth["lake_rows_by_type"].values()) == counted["lake_rows"] == 5_000
+    assert sum(truth["events_by_client_class"].values()) == 5_000
+    assert sum(truth["events_by_type"].values()) == 5_000 - truth["events_by_client_class"]["automation"]
+    assert truth["events_by_client_class"] == counted["events_by_client_class"]
+    assert {(cls, os): n for cls, systems in truth["events_by_client_class_os"].items()
+            for os, n in systems.items()} == counted["events_by_client_os"]
+    assert {(family, provider): n for family, providers in truth["automation_events_by_client_provider"].items()
+            for provider, n in providers.items()} == counted["automation_events_by_client_provider"]
     assert truth["purchases_by_item"] == counted["purchases_by_item"]
     assert truth["purchases_by_provider_item"] == counted["purchases_by_provider_item"]
     assert truth["events_by_provider"] == counted["events_by_provider"]
@@ -115,6 +126,20 @@ def test_item_trend_over_the_year():
     assert gauntlet_share(date(2026, 12, 1)) > gauntlet_share(date(2026, 2, 1))
 
 
+def test_truth_counts_players_and_clients_by_class_and_os(faulty_day):
+    truth = faulty_day.truth
+    assert set(truth["events_by_client_class"]) == {"browser", "app", "automation"}
+    assert set(truth["events_by_client_class_os"]["app"]) == {"iOS", "Android"}
+    assert set(truth["events_by_client_class_os"]["automation"]) == {"Other"}
+    assert "Googlebot" in truth["automation_events_by_client_provider"]  # curl's 1 % of players may be none
+    assert set(truth["automation_events_by_client_provider"]) <= {"Googlebot", "curl", "Python Requests"}
+    # A player has one client, so the players per class add up to the day's players (automation included).
+    automation_users = truth["users_by_client_class"]["automation"]
+    assert sum(truth["users_by_client_class"].values()) == truth["unique_users"] + automation_users
+    assert all(truth["users_by_client_class_os"][cls][os] <= n for cls, systems in
+               truth["events_by_client_class_os"].items() for os, n in systems.items())
+
+
 def test_truth_file_is_sorted_and_stable(tmp_path, faulty_day):
     path = write_truth(faulty_day, tmp_path / "truth")
     assert path.name == "2026-11-27.json"
@@ -127,7 +152,10 @@ def test_truth_file_is_sorted_and_stable(tmp_path, faulty_day):
                        tmp_path / "truth").read_text() == text
     assert set(loaded) >= {"events_by_type", "purchases_by_item", "purchases_by_provider_item", "revenue_cents",
                            "unique_users", "unique_buyers", "guild_joins_by_guild", "injected",
-                           "events_by_provider", "users_by_provider", "revenue_by_provider_cents"}
+                           "events_by_provider", "users_by_provider", "revenue_by_provider_cents",
+                           "lake_rows_by_type", "events_by_client_class", "users_by_client_class",
+                           "events_by_client_class_os", "users_by_client_class_os",
+                           "automation_events_by_client_provider"}
 
 
 def test_rates_out_of_range_are_refused():
@@ -140,4 +168,6 @@ def test_rates_out_of_range_are_refused():
 def test_an_empty_day_has_an_empty_truth():
     day = generate_day(DAY, 0)
     assert day.events == [] and day.truth["events_by_type"] == {"join_guild": 0, "purchase_item": 0}
+    assert day.truth["lake_rows_by_type"] == {"join_guild": 0, "purchase_item": 0}
+    assert day.truth["events_by_client_class"] == {} and day.truth["automation_events_by_client_provider"] == {}
     assert orjson.dumps(day.truth)  # still serialisable

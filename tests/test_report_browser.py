@@ -58,7 +58,8 @@ def published(tmp_path_factory):
               "--data-dir", str(data_dir)]
     assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,data_quality"])  # 3 days x 7
     analyzed = spark_submit("analyze.py", common + ["--only", "daily_event_counts,purchases_by_item,guild_joins,"
-                                                              "host_providers,user_agents,engagement"])
+                                                              "host_providers,user_agents,clients,automation,"
+                                                              "engagement"])
     assert "engagement: 1 rows" in analyzed
     assert "ground truth: match" in spark_submit("report.py", common)
     return data_dir / "artifacts" / DAY.isoformat()
@@ -82,5 +83,6 @@ def test_the_rendered_page_shows_the_answers(published, tmp_path):
     dom = chromium(tmp_path, "--dump-dom", (published / "report.html").as_uri()).stdout
     summary = json.loads((published / "summary.json").read_text())
     assert f"Game events — {DAY.isoformat()}" in dom
-    assert "The figures match the generator's ground truth (10 checks)." in dom
-    assert f"{summary['events']:,}" in dom and dom.count("<img") == 6
+    assert "The figures match the generator's ground truth (16 checks)." in dom
+    assert f"{summary['events']:,}" in dom and dom.count("<img") == 7  # the automation chart joined the six
+    assert "<h2>Automation</h2>" in dom and "GuildQuest app" in dom

@@ -1,7 +1,8 @@
-"""The daily analyses: eight SparkSQL questions over the lake, and the day's artifacts.
+"""The daily analyses: ten SparkSQL questions over the lake, and the day's artifacts.
 
 Each analysis is one plain SQL file, `sql/<name>.sql`, whose output table has the same name. The SQL
-reads temp views that `views.py` registers (`events`, `manifest_counts`) and takes the day as the
+reads temp views that `views.py` registers (`events`, `player_events`: the business questions count
+players only, never automation; `manifest_counts`) and takes the day as the
 named parameter `:report_date`. Two spark-submit entry points use this package:
 
     spark/analyze.py --date D [--only NAME,...] --run-id ID   the tables, staged as CSV + JSON
@@ -19,6 +20,8 @@ ANALYSES: tuple[str, ...] = (
     "guild_joins",
     "host_providers",
     "user_agents",
+    "clients",
+    "automation",
     "engagement",
     "trends",
     "data_quality",

@@ -91,9 +91,19 @@ def user_agents_chart(agents: pd.DataFrame) -> bytes:
     labels = agents["ua_family"] + " / " + agents["ua_os"]
     data = agents.assign(label=labels).set_index("label").iloc[::-1]
     figure, axes = plt.subplots(figsize=(10, 0.35 * len(data) + 1.4))
-    colours = [_COLOURS[3] if share > 0.5 else _COLOURS[0] for share in data["bot_share"]]
+    colours = [_COLOURS[1] if client_class == "app" else _COLOURS[0] for client_class in data["client_class"]]
     data["events"].plot.barh(ax=axes, color=colours)
-    axes.set(title="Events per client family / OS (red: mostly bots)", ylabel="")
+    axes.set(title="Players' events per client family / OS (orange: the game's apps, blue: browsers)", ylabel="")
+    return _png(figure)
+
+
+def automation_chart(automation: pd.DataFrame) -> bytes:
+    matrix = automation.pivot(index="ua_family", columns="host_provider", values="events").fillna(0)
+    matrix = matrix.loc[matrix.sum(axis=1).sort_values().index]
+    figure, axes = plt.subplots(figsize=(10, 0.45 * len(matrix) + 1.8))
+    matrix.plot.barh(ax=axes, stacked=True, color=[_COLOURS[i % len(_COLOURS)] for i in range(len(matrix.columns))])
+    axes.set(title="Automation events per client, by host provider (left out of the business figures)", ylabel="")
+    axes.legend(fontsize=7, ncol=2, loc="lower right")
     return _png(figure)
 
 
@@ -117,6 +127,7 @@ def render_charts(tables: dict[str, Table]) -> dict[str, bytes]:
         "provider_items": (provider_items_chart, "host_providers"),
         "trends": (trends_chart, "trends"),
         "user_agents": (user_agents_chart, "user_agents"),
+        "automation": (automation_chart, "automation"),
         "data_quality": (data_quality_chart, "data_quality"),
     }
     charts = {}

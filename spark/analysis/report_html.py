@@ -23,10 +23,17 @@ ANSWERS = (
     ("host_providers", "Internet providers",
      "Per provider (item_type = all) and per provider x item: events, players, purchases, revenue."),
     ("guild_joins", "Guild joins", "Joins and unique joiners per guild."),
-    ("user_agents", "Clients", "Events and players per client family / OS, and the share sent by bots."),
+    ("user_agents", "Player clients",
+     "Events and players per client family / OS: web browsers (browser) and the game's own apps (app)."),
+    ("clients", "Client classes",
+     "All traffic per client class (ua_os = all) and per OS: browsers, the game's apps and automation."),
+    ("automation", "Automation",
+     "Crawlers, scripts and HTTP libraries per client and host provider. They are not players: every "
+     "figure above this section leaves them out."),
 )
 CHARTS_OF = {"purchases_by_item": ["purchases_by_item"], "host_providers": ["host_providers", "provider_items"],
-             "user_agents": ["user_agents"], "trends": ["trends"], "data_quality": ["data_quality"]}
+             "user_agents": ["user_agents"], "automation": ["automation"], "trends": ["trends"],
+             "data_quality": ["data_quality"]}
 CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #4c72b0; padding-bottom: 0.2em; margin-top: 2em; }
@@ -100,7 +107,7 @@ def _change(ratio: float | None) -> str:
 
 def headline_html(summary: dict[str, Any]) -> str:
     trends = summary["trends"]
-    cards = [("events", "Events"), ("active_users", "Active players"), ("buyers", "Buyers"),
+    cards = [("events", "Players' events"), ("active_users", "Active players"), ("buyers", "Buyers"),
              ("purchases", "Purchases"), ("revenue_cents", "Revenue (cents)"), ("guild_joins", "Guild joins"),
              ("conversion", "Conversion")]
     parts = []
@@ -110,6 +117,10 @@ def headline_html(summary: dict[str, Any]) -> str:
                    f"vs week before {_change(trend.get('week_over_week_ratio'))}")
         parts.append(f'<div class="card">{html.escape(label)}<b>{html.escape(_text(summary[key]))}</b>'
                      f"<small>{html.escape(changes)}</small></div>")
+    share = summary["bot_share"]
+    parts.append(f'<div class="card">Automation events<b>{html.escape(_text(summary["automation_events"]))}</b>'
+                 f'<small>{html.escape("–" if share is None else f"{share:.1%} of all traffic")}, '
+                 "not in the figures</small></div>")
     return f'<div class="cards">{"".join(parts)}</div>'
 
 
@@ -162,7 +173,8 @@ def render_report(tables: dict[str, Table], summary: dict[str, Any], checks: lis
                   charts: dict[str, bytes]) -> str:
     day = summary["date"]
     sections = [f"<h1>Game events — {html.escape(day)}</h1>",
-                "<p>The day's answers from the lake's valid, de-duplicated events (UTC day).</p>"]
+                "<p>The day's answers from the lake's valid, de-duplicated events (UTC day). The business figures "
+                "count players (web browsers and the game's apps); automation is reported on its own.</p>"]
     if not summary["has_events"]:
         sections.append(f'<p class="note"><b>No events</b> are in the lake for {html.escape(day)}: '
                         "every table below is empty (engagement shows zeros).</p>")

@@ -1,4 +1,4 @@
-"""The day's headline figures (summary.json), taken from the eight tables. Pure Python.
+"""The day's headline figures (summary.json), taken from the day's tables. Pure Python.
 
 Nothing here depends on when or by which run the report was made, so a re-run gives the same file.
 """
@@ -60,18 +60,21 @@ def quality_headlines(data_quality: Table) -> dict[str, Any]:
 def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> dict[str, Any]:
     day_text = tables["engagement"].day.isoformat()
     engagement = tables["engagement"].rows[0]
-    user_agents = tables["user_agents"]
-    events = engagement["events"]
-    bot_events = sum(row["bot_events"] for row in user_agents.rows)
+    class_totals = [row for row in tables["clients"].rows if row["ua_os"] == "all"]
+    all_events = sum(row["events"] for row in class_totals)
+    automation_events = sum(row["events"] for row in class_totals if row["is_bot"])
     return {
         "date": day_text,
-        "has_events": events > 0,
-        "events": events,
+        "has_events": all_events > 0,
+        # The business figures count players' events only; automation is counted beside them.
+        "events": engagement["events"],
         "events_by_type": {row["event_type"]: row["events"] for row in tables["daily_event_counts"].rows},
         **{key: engagement[key] for key in ("active_users", "buyers", "guild_joiners", "purchases",
                                             "revenue_cents", "conversion", "purchases_per_buyer")},
         "guild_joins": sum(row["joins"] for row in tables["guild_joins"].rows),
-        "bot_share": round(bot_events / events, 6) if events else None,
+        "automation_events": automation_events,
+        "bot_share": round(automation_events / all_events, 6) if all_events else None,
+        "events_by_client_class": {row["client_class"]: row["events"] for row in class_totals},
         "top_item_by_revenue": _top(tables["purchases_by_item"], "item_type", "revenue_cents"),
         "top_provider_by_revenue": _top(tables["host_providers"], "host_provider", "revenue_cents",
                                         {"item_type": "all"}),

@@ -1,4 +1,5 @@
-"""The temp views the analysis SQL reads: `events` (the lake) and `manifest_counts` (run manifests).
+"""The temp views the analysis SQL reads: `events` (the lake), `player_events` (the lake without
+automation: what every business question counts) and `manifest_counts` (run manifests).
 
 `events` holds only the days the requested analyses need (the report day, or the 35 days ending at
 it for `trends`): the reader lists the lake's `event_date=` folders for those days itself and reads
@@ -21,9 +22,12 @@ from spark.analysis.manifests import MANIFEST_COUNTS_COLUMNS, manifest_figures
 
 # The lake columns the SQL uses, typed as the lake defines them (partition columns included).
 _USED = {"event_id", "event_type", "event_date", "event_ts", "received_at", "user_id", "host_provider",
-         "ua_family", "ua_os", "ua_device", "is_bot", "item_type", "price_cents", "quantity", "currency",
+         "ua_family", "ua_os", "ua_device", "client_class", "is_bot", "item_type", "price_cents", "quantity", "currency",
          "guild_id", "guild_name"}
 EVENT_COLUMNS: tuple[tuple[str, str], ...] = tuple((name, kind) for name, kind in lake.LAKE_COLUMNS if name in _USED)
+# Business figures count players only: crawlers, scripts and HTTP libraries (client_class 'automation')
+# are reported on their own (clients, automation). Events without a User-Agent (NULL) stay in.
+PLAYER_EVENTS_SQL = "SELECT * FROM events WHERE client_class IS DISTINCT FROM 'automation'"
 # trends shows 28 days and looks 7 further back (week-over-week, trailing 7-day mean).
 TRENDS_LOOKBACK_DAYS = 34
 
@@ -61,9 +65,10 @@ def read_events(spark: SparkSession, events_dir: Path, first: date, last: date) 
 
 
 def register_views(spark: SparkSession, settings: Settings, day: date, names: list[str]) -> None:
-    """Register `events` and `manifest_counts` for the analyses `names` of report day `day`."""
+    """Register `events`, `player_events` and `manifest_counts` for the analyses `names` of report day `day`."""
     first, last = days_needed(day, names)
     read_events(spark, settings.events_dir, first, last).createOrReplaceTempView("events")
+    spark.sql(PLAYER_EVENTS_SQL).createOrReplaceTempView("player_events")
     # Only the runs that wrote into the day: their run totals are shown beside the day's figures.
     figures = manifest_figures(lake.read_manifests(day, settings)) if "data_quality" in names else []
     rows = [tuple(figure[name] for name, _ in MANIFEST_COUNTS_COLUMNS) for figure in figures]

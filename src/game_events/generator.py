@@ -6,7 +6,8 @@ so re-generating a day only creates duplicates that the pipeline removes. It ret
 - `.events`    valid events in send order: the day's `n_events` distinct events (every event_ts inside
                the UTC day), plus injected exact duplicates and late events (event_ts on the day before);
 - `.malformed` raw records that break the contract, to be produced straight to Kafka;
-- `.truth`     what the lake should hold for the day (see `build_truth`), written by `write_truth`.
+- `.truth`     what the lake and the report should hold for the day (generator_truth.build_truth: business
+               figures of player traffic, client figures of every event), written by `write_truth`.
 
 Players are `user1..userK` (K grows with sqrt(n_events)); a player's provider, client and habits depend
 only on (seed, user number), so the same players come back every day and trends can be followed.
@@ -22,7 +23,7 @@ import math
 import os
 import random
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -33,6 +34,7 @@ from game_events.generator_catalog import (CLIENTS, CURRENCY, GUILDS, HOURLY_ACT
                                            PROVIDERS, Client, Provider, host_for, item_weights)
 from game_events.generator_faults import late_events, malformed_records, place_in_send_order
 from game_events.generator_send import Delivery, paused_gc, send_via_http, send_via_kafka
+from game_events.generator_truth import build_truth, sorted_dict
 
 __all__ = ["GeneratedDay", "Player", "Delivery", "generate_day", "build_truth", "write_truth",
            "send_via_kafka", "send_via_http", "players_for"]
@@ -147,69 +149,19 @@ def _generate(day: date, n_events: int, seed: int, duplicates: float, late: floa
     send_order, duplicated = place_in_send_order(rng, on_day, late_ones, duplicate_count)
     bad_records = malformed_records(rng, players, day, round(malformed * n_events), build_event)
 
-    truth = build_truth(day, seed, n_events, on_day, {p.user_id: p for p in players})
+    by_id = {p.user_id: p for p in players}
+    truth = build_truth(day, seed, n_events, on_day, by_id)
+    # The late events' types, all of them (lake rows of the day before) and the players' only (its
+    # business figures), so that the truth check can add them to that day's expected counts.
+    late_by_player = [e for e in late_ones if not by_id[e["user_id"]].client.is_automation]
     truth["injected"] = {
         "duplicates": duplicated, "late": len(late_ones), "late_date": (day - timedelta(days=1)).isoformat(),
-        "late_events_by_type": _sorted(Counter(e["event_type"] for e in late_ones)),
+        "late_events_by_type": sorted_dict(Counter(e["event_type"] for e in late_ones)),
+        "late_player_events_by_type": sorted_dict(Counter(e["event_type"] for e in late_by_player)),
         "malformed": len(bad_records),
     }
     return GeneratedDay(day=day, seed=seed, n_events=n_events, events=send_order, malformed=bad_records,
-                        truth=truth, players={p.user_id: p for p in players})
-
-
-def _sorted(mapping: dict) -> dict:
-    """A plain dict with sorted keys (nested dicts too), so the truth file is byte-stable."""
-    return {key: _sorted(value) if isinstance(value, dict) else value for key, value in sorted(mapping.items())}
-
-
-def build_truth(day: date, seed: int, n_events: int, events: list[dict[str, Any]],
-                players: dict[str, Player]) -> dict[str, Any]:
-    """What the lake should hold for the day, from its valid, distinct events (event_ts inside the day).
-
-    Apart from events_by_type, only non-zero groups appear, as a GROUP BY would give them. provider = the player's registered
-    domain, known from the generator's own host naming (no suffix list involved).
-    """
-    by_type: Counter = Counter()
-    item_stats: dict[str, Counter] = defaultdict(Counter)
-    item_buyers: dict[str, set] = defaultdict(set)
-    provider_items: dict[str, Counter] = defaultdict(Counter)
-    provider_events: Counter = Counter()
-    provider_users: dict[str, set] = defaultdict(set)
-    provider_revenue: Counter = Counter()
-    guild_joins: Counter = Counter()
-    guild_joiners: dict[str, set] = defaultdict(set)
-    users, buyers = set(), set()
-    for event in events:
-        user_id, provider = event["user_id"], players[event["user_id"]].provider.domain
-        by_type[event["event_type"]] += 1
-        users.add(user_id)
-        provider_events[provider] += 1
-        provider_users[provider].add(user_id)
-        if event["event_type"] == contract.PURCHASE_ITEM:
-            item, revenue = event["item_type"], event["price_cents"] * event["quantity"]
-            item_stats[item].update(purchases=1, units=event["quantity"], revenue_cents=revenue)
-            item_buyers[item].add(user_id)
-            provider_items[provider][item] += 1
-            provider_revenue[provider] += revenue
-            buyers.add(user_id)
-        else:
-            guild_joins[event["guild_id"]] += 1
-            guild_joiners[event["guild_id"]].add(user_id)
-    return _sorted({
-        "date": day.isoformat(), "seed": seed, "events_requested": n_events,
-        # Both event types always appear here (zero included); every other breakdown lists non-zero groups.
-        "events_by_type": {event_type: by_type[event_type] for event_type in contract.EVENT_TYPES},
-        "purchases_by_item": {item: {**stats, "unique_buyers": len(item_buyers[item])}
-                              for item, stats in item_stats.items()},
-        "purchases_by_provider_item": {provider: dict(items) for provider, items in provider_items.items()},
-        "events_by_provider": dict(provider_events),
-        "users_by_provider": {provider: len(ids) for provider, ids in provider_users.items()},
-        "revenue_by_provider_cents": dict(provider_revenue),
-        "revenue_cents": sum(provider_revenue.values()),
-        "unique_users": len(users), "unique_buyers": len(buyers),
-        "guild_joins_by_guild": {guild: {"joins": joins, "unique_joiners": len(guild_joiners[guild])}
-                                 for guild, joins in guild_joins.items()},
-    })
+                        truth=truth, players=by_id)
 
 
 def write_truth(day: GeneratedDay, truth_dir: str | Path) -> Path:

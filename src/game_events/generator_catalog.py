@@ -64,36 +64,55 @@ PROVIDERS: tuple[Provider, ...] = (
 assert abs(sum(p.share for p in PROVIDERS) - 1.0) < 1e-9
 
 
+# The classes of client the lake tells apart (its client_class column): people in a web browser, people
+# in the game's own app, and automation (crawlers, scripts, HTTP libraries: not players).
+CLIENT_CLASSES = ("browser", "app", "automation")
+
+
 @dataclass(frozen=True)
 class Client:
+    """A client the generator plays as, with what it *is* (declared here, by hand, as ground truth): the
+    family, OS and class a correct reading of its User-Agent gives (the lake's ua_family, ua_os and
+    client_class). Written independently of the lake's parsers, so that the truth can catch them."""
+
     user_agent: str
     accept: str
     share: float
-    is_bot: bool = False
+    family: str
+    os: str
+    client_class: str
+
+    @property
+    def is_automation(self) -> bool:
+        return self.client_class == "automation"
 
 
 _BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-# Browsers, the game's own iOS and Android clients, and a few bots and scripts.
+# Browsers, the game's own iOS and Android clients, and a few bots and scripts (automation: they name
+# no OS, which the lake records as "Other").
 CLIENTS: tuple[Client, ...] = (
     Client("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/131.0.0.0 Safari/537.36", _BROWSER_ACCEPT, 0.20),
+           "Chrome/131.0.0.0 Safari/537.36", _BROWSER_ACCEPT, 0.20, "Chrome", "Windows", "browser"),
     Client("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-           "Version/18.1 Safari/605.1.15", _BROWSER_ACCEPT, 0.09),
-    Client("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", _BROWSER_ACCEPT, 0.05),
+           "Version/18.1 Safari/605.1.15", _BROWSER_ACCEPT, 0.09, "Safari", "Mac OS X", "browser"),
+    Client("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", _BROWSER_ACCEPT, 0.05,
+           "Firefox", "Linux", "browser"),
     Client("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", _BROWSER_ACCEPT, 0.05),
+           "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", _BROWSER_ACCEPT, 0.05, "Edge", "Windows", "browser"),
     Client("Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/131.0.0.0 Mobile Safari/537.36", _BROWSER_ACCEPT, 0.07),
+           "Chrome/131.0.0.0 Mobile Safari/537.36", _BROWSER_ACCEPT, 0.07, "Chrome Mobile", "Android", "browser"),
     Client("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-           "Version/18.1 Mobile/15E148 Safari/604.1", _BROWSER_ACCEPT, 0.08),
+           "Version/18.1 Mobile/15E148 Safari/604.1", _BROWSER_ACCEPT, 0.08, "Mobile Safari", "iOS", "browser"),
     Client("GuildQuest/3.2.1 (iPhone; iOS 18.1; Scale/3.00) CFNetwork/1568.100.1 Darwin/24.0.0",
-           "application/json", 0.22),
+           "application/json", 0.22, "GuildQuest app", "iOS", "app"),
     Client("GuildQuest/3.2.1 (Linux; U; Android 14; SM-S918B Build/UP1A.231005.007) okhttp/4.12.0",
-           "application/json", 0.20),
-    Client("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "*/*", 0.015, True),
-    Client("curl/8.5.0", "*/*", 0.01, True),
-    Client("python-requests/2.32.3", "*/*", 0.005, True),
+           "application/json", 0.20, "GuildQuest app", "Android", "app"),
+    Client("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "*/*", 0.015,
+           "Googlebot", "Other", "automation"),
+    Client("curl/8.5.0", "*/*", 0.01, "curl", "Other", "automation"),
+    Client("python-requests/2.32.3", "*/*", 0.005, "Python Requests", "Other", "automation"),
 )
+assert {c.client_class for c in CLIENTS} == set(CLIENT_CLASSES)
 
 # Relative activity per UTC hour: most players are in the Americas, so the evening peak is at 00-03 UTC.
 HOURLY_ACTIVITY: tuple[float, ...] = (

@@ -43,7 +43,7 @@ SPARK_TYPES = {Kind.STRING: "string", Kind.INTEGER: "bigint", Kind.TIMESTAMP: "t
 LAKE_COLUMNS: tuple[tuple[str, str], ...] = (
     *((f.name, SPARK_TYPES[f.kind]) for f in ALL_FIELDS if f.name not in PARTITION_COLUMNS),
     ("host_provider", "string"), ("ua_family", "string"), ("ua_os", "string"), ("ua_device", "string"),
-    ("is_bot", "boolean"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
+    ("client_class", "string"), ("is_bot", "boolean"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
     ("event_date", "date"), ("event_type", "string"),
 )
 QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -6,12 +6,19 @@ from collections import Counter, defaultdict
 from datetime import date
 
 from game_events import contract
+from game_events.generator_catalog import CLIENTS
+
+CLIENT_OF_AGENT = {client.user_agent: client for client in CLIENTS}
 
 
 def recount(events: list[dict], day: date, provider_of) -> dict:
-    """The truth's main figures, counted the simple way: distinct event_ids whose event_ts is on the day."""
+    """The truth's main figures, counted the simple way: distinct event_ids whose event_ts is on the day.
+
+    Business figures over player events (the catalog's browser and app clients, told by User-Agent),
+    client figures over all of them."""
     distinct = {e["event_id"]: e for e in events if contract.parse_ts(e["event_ts"]).date() == day}
-    on_day = list(distinct.values())
+    every_event = list(distinct.values())
+    on_day = [e for e in every_event if CLIENT_OF_AGENT[e["user_agent"]].client_class != "automation"]
     purchases = [e for e in on_day if e["event_type"] == "purchase_item"]
     by_item = defaultdict(lambda: {"purchases": 0, "units": 0, "revenue_cents": 0, "buyers": set()})
     by_provider_item = defaultdict(Counter)
@@ -34,6 +41,13 @@ def recount(events: list[dict], day: date, provider_of) -> dict:
         "unique_users": len({e["user_id"] for e in on_day}),
         "unique_buyers": len({e["user_id"] for e in purchases}),
         "guild_joins": dict(joins),
+        "lake_rows": len(every_event),
+        "events_by_client_class": dict(Counter(CLIENT_OF_AGENT[e["user_agent"]].client_class for e in every_event)),
+        "events_by_client_os": dict(Counter((CLIENT_OF_AGENT[e["user_agent"]].client_class,
+                                             CLIENT_OF_AGENT[e["user_agent"]].os) for e in every_event)),
+        "automation_events_by_client_provider": dict(Counter(
+            (CLIENT_OF_AGENT[e["user_agent"]].family, provider_of(e)) for e in every_event
+            if CLIENT_OF_AGENT[e["user_agent"]].client_class == "automation")),
     }
 
 

@@ -108,7 +108,7 @@ def test_the_lake_day_is_the_same_as_on_a_single_node(both_runs):
     on_cluster, single = lake_hash(cluster_data, DAY), lake_hash(single_data, DAY)
     print(f"lake {DAY}: cluster {on_cluster}, single node {single}")
     truth = json.loads((cluster_data / "truth" / f"{DAY}.json").read_text())
-    assert on_cluster == single and single[0] == sum(truth["events_by_type"].values())
+    assert on_cluster == single and single[0] == sum(truth["lake_rows_by_type"].values())
 
 
 def _artifact_files(data_dir: Path) -> dict[str, bytes]:

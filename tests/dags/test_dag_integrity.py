@@ -49,7 +49,7 @@ def test_a_run_starts_two_spark_applications_and_the_analysis_task_lists_every_q
     assert [outlet.name for outlet in analysis.outlets] == ["game_events_artifacts"]
     # Each question has its SQL file; the task's docs (shown in the UI) name every one of them.
     questions = sorted(p.stem for p in (PROJECT_ROOT / "spark" / "analysis" / "sql").glob("*.sql"))
-    assert len(questions) == 8
+    assert len(questions) == 10  # automation and clients joined the eight
     assert all(f"**{name}** — " in analysis.doc_md for name in questions)
     assert "players" in analysis.doc_md and ":report_date" not in analysis.doc_md
 

@@ -103,7 +103,7 @@ def test_each_day_lands_in_its_partition_and_matches_the_truth(backfilled):
     _, data_dir, _ = backfilled
     for day in (DAY_1, DAY_2):
         truth = json.loads((data_dir / "truth" / f"{day.isoformat()}.json").read_text())
-        assert _lake_rows(data_dir, day) == sum(truth["events_by_type"].values())
+        assert _lake_rows(data_dir, day) == sum(truth["lake_rows_by_type"].values())
         artifacts = data_dir / "artifacts" / day.isoformat()
         assert (artifacts / "report.html").stat().st_size > 1000
         summary = json.loads((artifacts / "summary.json").read_text())
@@ -128,7 +128,7 @@ def test_rerunning_a_day_changes_nothing(backfilled):
         summary["table_rows"].pop("data_quality")
     assert summary_after == summary_before
     truth = json.loads((data_dir / "truth" / f"{DAY_1.isoformat()}.json").read_text())
-    resent = sum(truth["events_by_type"].values()) + truth["injected"]["duplicates"]
+    resent = sum(truth["lake_rows_by_type"].values()) + truth["injected"]["duplicates"]
     assert quality_after["duplicates"] == quality_before["duplicates"] + resent
     assert quality_after["rows_in_lake"] == quality_before["rows_in_lake"]
 

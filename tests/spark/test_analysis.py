@@ -1,8 +1,10 @@
-"""The eight SparkSQL analyses on a lake of three generated days (real Spark, in-process).
+"""The ten SparkSQL analyses on a lake of three generated days (real Spark, in-process).
 
-Every table is checked against the generator's ground truth and against an independent pandas
-computation over the same Parquet files; trends against the three days' own figures; a day without
-events against empty-but-valid tables. Run: .venv-spark/bin/python -m pytest tests/spark/test_analysis.py
+The lake's client columns come from the real enrichment (tests/spark/lake_builder.py). Every table is
+checked against the generator's ground truth (which knows each client's class and OS from the catalog,
+not from the parsers) and its aggregation against a pandas computation over the same Parquet files;
+trends against the three days' own figures; a day without events against empty-but-valid tables.
+Run: .venv-spark/bin/python -m pytest tests/spark/test_analysis.py
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ def lake_day(case) -> pd.DataFrame:
     return day_rows
 
 
+@pytest.fixture(scope="module")
+def players_day(lake_day) -> pd.DataFrame:
+    """The report day's player rows: what the business tables count (automation left out)."""
+    return lake_day[lake_day["client_class"] != "automation"]
+
+
 def records(table, key_columns):
     return {tuple(row[k] for k in key_columns): row for row in table.rows}
 
@@ -61,10 +69,13 @@ def test_every_table_matches_the_generators_ground_truth(tables, case):
     truth = generated[-1].truth
     checks = compare_with_truth(tables, truth)
     assert [c["check"] for c in checks if c["status"] != MATCH] == []
-    assert len(checks) == 10
-    # The headline figures, straight from the tables.
+    assert len(checks) == 16
+    # The headline figures, straight from the tables: the 600 events include automation, which the
+    # business figures leave out.
     engagement = tables["engagement"].rows[0]
-    assert engagement["events"] == sum(truth["events_by_type"].values()) == 600
+    automation = truth["events_by_client_class"]["automation"]
+    assert sum(truth["lake_rows_by_type"].values()) == 600 and automation > 0
+    assert engagement["events"] == sum(truth["events_by_type"].values()) == 600 - automation
     assert engagement["revenue_cents"] == truth["revenue_cents"]
     assert (engagement["active_users"], engagement["buyers"]) == (truth["unique_users"], truth["unique_buyers"])
     provider_items = {(r["host_provider"], r["item_type"]): r["purchases"]
@@ -74,7 +85,25 @@ def test_every_table_matches_the_generators_ground_truth(tables, case):
     assert "virginmedia.co.uk" in truth["events_by_provider"]  # a multi-label suffix is in play
 
 
-def test_tables_match_an_independent_pandas_computation(tables, lake_day):
+def test_clients_and_automation_match_the_catalogs_declared_classes(tables, case):
+    _, generated = case
+    truth = generated[-1].truth
+    clients = records(tables["clients"], ["client_class", "ua_os"])
+    assert {cls for cls, _ in clients} == {"browser", "app", "automation"}
+    # The game's own apps on their own OS, not "Android / Quest"; as many events as the truth sent.
+    app = truth["events_by_client_class_os"]["app"]
+    assert {os: clients[("app", os)]["events"] for os in ("iOS", "Android")} == app
+    assert clients[("automation", "all")]["is_bot"] and not clients[("browser", "all")]["is_bot"]
+    assert clients[("automation", "all")]["events"] == truth["events_by_client_class"]["automation"]
+    assert sum(r["share_of_events"] for r in tables["clients"].rows if r["ua_os"] == "all") == pytest.approx(1.0)
+    automation = {(r["ua_family"], r["host_provider"]): r["events"] for r in tables["automation"].rows}
+    assert automation == {(family, provider): n for family, providers in
+                          truth["automation_events_by_client_provider"].items() for provider, n in providers.items()}
+    assert {family for family, _ in automation} <= {"Googlebot", "curl", "Python Requests"}
+
+
+def test_tables_match_an_independent_pandas_computation(tables, players_day):
+    lake_day = players_day  # the business tables count players only
     by_type = lake_day.groupby("event_type").agg(events=("event_id", "size"), users=("user_id", "nunique"))
     assert {k[0]: (r["events"], r["users"]) for k, r in records(tables["daily_event_counts"], ["event_type"]).items()} \
         == {t: (row.events, row.users) for t, row in by_type.iterrows()}
@@ -103,14 +132,17 @@ def test_tables_match_an_independent_pandas_computation(tables, lake_day):
             if r["item_type"] != "all"} == crossed.to_dict()
 
 
-def test_user_agents_and_engagement_match_pandas(tables, lake_day):
-    agents = lake_day.groupby(["ua_family", "ua_os"]).agg(events=("event_id", "size"), users=("user_id", "nunique"),
-                                                          bot_events=("is_bot", "sum"))
-    assert {(r["ua_family"], r["ua_os"]): (r["events"], r["users"], r["bot_events"])
+def test_user_agents_and_engagement_match_pandas(tables, players_day, case):
+    lake_day = players_day
+    agents = lake_day.groupby(["client_class", "ua_family", "ua_os"]).agg(events=("event_id", "size"),
+                                                                          users=("user_id", "nunique"))
+    assert {(r["client_class"], r["ua_family"], r["ua_os"]): (r["events"], r["users"])
             for r in tables["user_agents"].rows} == {k: tuple(int(v) for v in row) for k, row in agents.iterrows()}
-    bot_rows = [r for r in tables["user_agents"].rows if r["bot_events"]]
-    assert bot_rows and all(r["bot_share"] == round(r["bot_events"] / r["events"], 6) for r in bot_rows)
+    assert {r["client_class"] for r in tables["user_agents"].rows} == {"browser", "app"}  # no automation
     assert sum(r["share_of_events"] for r in tables["user_agents"].rows) == pytest.approx(1.0, abs=1e-5)
+    truth = case[1][-1].truth
+    app_rows = {r["ua_os"]: r["events"] for r in tables["user_agents"].rows if r["ua_family"] == "GuildQuest app"}
+    assert app_rows == truth["events_by_client_class_os"]["app"]
 
     engagement = tables["engagement"].rows[0]
     buyers = lake_day.loc[lake_day["event_type"] == "purchase_item", "user_id"].nunique()
@@ -184,7 +216,8 @@ def test_a_rerun_gives_byte_identical_tables(spark, tables, case):
 def test_a_day_without_events_gives_empty_but_valid_tables(spark, case):
     settings, _ = case
     empty = run_analyses(spark, settings, EMPTY_DAY, list(ANALYSES), "test-empty")
-    for name in ("daily_event_counts", "purchases_by_item", "guild_joins", "host_providers", "user_agents"):
+    for name in ("daily_event_counts", "purchases_by_item", "guild_joins", "host_providers", "user_agents",
+                 "clients", "automation"):
         assert empty[name].rows == () and empty[name].column_names, name
     engagement = empty["engagement"].rows[0]
     assert engagement["events"] == engagement["active_users"] == engagement["revenue_cents"] == 0

@@ -16,7 +16,7 @@ from spark.analysis.runner import SQL_DIR, parse_names
 from spark.analysis.staging import publish, safe_run_id, staging_dir
 from spark.analysis.summary import trend_headlines
 from spark.analysis.tables import from_json_text, make_table, to_csv_text, to_json_text
-from spark.analysis.truth import MATCH, MISMATCH, NOT_COMPARABLE, compare_with_truth, verdict
+from spark.analysis.truth import MATCH, MISMATCH, NOT_COMPARABLE, compare_with_truth, late_events_for, verdict
 
 DAY = date(2026, 11, 27)
 
@@ -105,6 +105,17 @@ def _tables(events_by_type, revenue=100):
                             [{"active_users": 1, "buyers": 1, "revenue_cents": revenue}]),
         "guild_joins": table("guild_joins", ["guild_id", "joins", "unique_joiners"],
                              [{"guild_id": "red-dragons", "joins": 1, "unique_joiners": 1}]),
+        # Two player events (the app on iOS) and one of curl: the business tables above count two.
+        "clients": table("clients", ["client_class", "ua_os", "events", "users", "is_bot"],
+                         [{"client_class": "app", "ua_os": "all", "events": 2, "users": 1, "is_bot": False},
+                          {"client_class": "app", "ua_os": "iOS", "events": 2, "users": 1, "is_bot": False},
+                          {"client_class": "automation", "ua_os": "all", "events": 1, "users": 1, "is_bot": True},
+                          {"client_class": "automation", "ua_os": "Other", "events": 1, "users": 1,
+                           "is_bot": True}]),
+        "automation": table("automation", ["ua_family", "host_provider", "events", "users"],
+                            [{"ua_family": "curl", "host_provider": "att.com", "events": 1, "users": 1}]),
+        "data_quality": table("data_quality", ["scope", "metric", "value"],
+                              [{"scope": "lake", "metric": "rows_in_lake", "value": sum(events_by_type.values()) + 1}]),
     }
 
 
@@ -113,7 +124,12 @@ TRUTH = {"events_by_type": {"join_guild": 1, "purchase_item": 1},
          "purchases_by_provider_item": {"att.com": {"sword": 1}}, "events_by_provider": {"att.com": 2},
          "users_by_provider": {"att.com": 1}, "revenue_by_provider_cents": {"att.com": 100}, "revenue_cents": 100,
          "unique_users": 1, "unique_buyers": 1, "guild_joins_by_guild": {"red-dragons": {"joins": 1,
-                                                                                          "unique_joiners": 1}}}
+                                                                                          "unique_joiners": 1}},
+         "lake_rows_by_type": {"join_guild": 2, "purchase_item": 1},
+         "events_by_client_class": {"app": 2, "automation": 1}, "users_by_client_class": {"app": 1, "automation": 1},
+         "events_by_client_class_os": {"app": {"iOS": 2}, "automation": {"Other": 1}},
+         "users_by_client_class_os": {"app": {"iOS": 1}, "automation": {"Other": 1}},
+         "automation_events_by_client_provider": {"curl": {"att.com": 1}}}
 
 
 def test_truth_checks_find_matches_and_mismatches():
@@ -126,13 +142,36 @@ def test_truth_checks_find_matches_and_mismatches():
         "available": False, "matches": None, "checks": 0, "mismatches": [], "not_comparable": []}
 
 
+def test_truth_checks_see_a_misclassified_client():
+    tables = _tables({"join_guild": 1, "purchase_item": 1})
+    tables["automation"] = make_table("automation", DAY, [("ua_family", "x"), ("host_provider", "x"), ("events", "x")],
+                                      [{"ua_family": "Other", "host_provider": "att.com", "events": 1}])
+    failing = {c["check"] for c in compare_with_truth(tables, TRUTH) if c["status"] == MISMATCH}
+    assert failing == {"automation_events_by_client_provider"}
+
+
 def test_late_events_from_a_later_generation_adjust_the_type_counts_only():
-    checks = compare_with_truth(_tables({"join_guild": 3, "purchase_item": 1}), TRUTH, {"join_guild": 2})
+    # 2 late joins (one of them automation's): the players' one joins the business figures, both the lake.
+    late = {"all": {"join_guild": 2}, "players": {"join_guild": 1}}
+    checks = compare_with_truth(_tables({"join_guild": 2, "purchase_item": 1}), TRUTH, late)
     statuses = {c["check"]: c["status"] for c in checks}
     assert statuses.pop("events_by_type") == MATCH
+    assert statuses.pop("lake_rows") == MISMATCH  # the table holds 4 rows, the lake should hold 5
     assert set(statuses.values()) == {NOT_COMPARABLE}
-    result = verdict(checks)
-    assert result["matches"] is True and len(result["not_comparable"]) == 9
+    tables = _tables({"join_guild": 2, "purchase_item": 1})
+    tables["data_quality"] = make_table("data_quality", DAY, [("metric", "x"), ("value", "x")],
+                                        [{"metric": "rows_in_lake", "value": 5}])
+    result = verdict(compare_with_truth(tables, TRUTH, late))
+    assert result["matches"] is True and len(result["not_comparable"]) == 14
+
+
+def test_late_events_are_read_from_the_later_days_truth(tmp_path):
+    later = {"injected": {"late": 3, "late_date": "2026-11-27", "late_events_by_type": {"join_guild": 3},
+                          "late_player_events_by_type": {"join_guild": 2}}}
+    (tmp_path / "2026-11-28.json").write_text(json.dumps(later))
+    (tmp_path / "2026-11-27.json").write_text(json.dumps({"injected": {"late": 0, "late_date": "2026-11-26"}}))
+    assert late_events_for(tmp_path, DAY) == {"all": {"join_guild": 3}, "players": {"join_guild": 2}}
+    assert late_events_for(tmp_path, date(2026, 11, 26)) == {"all": {}, "players": {}}
 
 
 def test_trend_headlines_total_the_days_present():

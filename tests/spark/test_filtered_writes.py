@@ -97,7 +97,7 @@ def test_per_date_rows_equal_the_generator_truth(scenario):
     day1, day2 = scenario["day1"].truth, scenario["day2"].truth
     expected = Counter()
     for (day, truth) in ((D1, day1), (D2, day2)):
-        expected.update({(day, t): n for t, n in truth["events_by_type"].items()})
+        expected.update({(day, t): n for t, n in truth["lake_rows_by_type"].items()})
     expected.update({(D0, t): n for t, n in day1["injected"]["late_events_by_type"].items()})
     expected.update({(D1, t): n for t, n in day2["injected"]["late_events_by_type"].items()})
     expected.update({(D1, "purchase_item"): 1, (D2, "join_guild"): 1})  # the two midnight events
@@ -134,7 +134,7 @@ def test_manifests_count_duplicates_late_events_and_restatement(scenario):
     assert second["restated_dates"] == [D1]
     assert second["per_date"][D1]["late_events"] == day2.truth["injected"]["late"]
     assert second["counts"]["duplicates"] == day2.truth["injected"]["duplicates"]
-    assert second["per_date"][D2]["written_rows"] == sum(day2.truth["events_by_type"].values()) + 1
+    assert second["per_date"][D2]["written_rows"] == sum(day2.truth["lake_rows_by_type"].values()) + 1
 
 
 def test_each_run_reads_only_what_the_previous_left(scenario):

@@ -29,7 +29,8 @@ from tests.spark.lake_builder import build_generated_days
 DAYS = [date(2026, 12, 1), date(2026, 12, 2)]
 DAY = DAYS[-1]
 EMPTY_DAY = DAY + timedelta(days=3)
-CHARTS = {"purchases_by_item", "host_providers", "provider_items", "trends", "user_agents", "data_quality"}
+CHARTS = {"purchases_by_item", "host_providers", "provider_items", "trends", "user_agents", "automation",
+          "data_quality"}
 
 
 def folder_digest(folder, skip=("run.json",)) -> dict[str, str]:
@@ -66,14 +67,22 @@ def test_summary_holds_the_headline_figures_and_the_truth_verdict(published, set
     summary = json.loads((published / "summary.json").read_text())
     truth = json.loads((settings.truth_dir / f"{DAY}.json").read_text())
     assert summary["date"] == DAY.isoformat() and summary["has_events"] is True
-    assert summary["events"] == 400 and summary["events_by_type"] == truth["events_by_type"]
+    # The 400 events of the day are the players' plus automation's, which the business figures leave out.
+    automation = truth["events_by_client_class"]["automation"]
+    assert summary["events"] == sum(truth["events_by_type"].values()) == 400 - automation
+    assert summary["events_by_type"] == truth["events_by_type"]
+    assert summary["automation_events"] == automation > 0 and summary["bot_share"] == round(automation / 400, 6)
+    assert summary["events_by_client_class"] == truth["events_by_client_class"]
     assert (summary["revenue_cents"], summary["active_users"], summary["buyers"]) == (
         truth["revenue_cents"], truth["unique_users"], truth["unique_buyers"])
     best_item = max(truth["purchases_by_item"].items(), key=lambda kv: kv[1]["revenue_cents"])
     assert summary["top_item_by_revenue"] == {"item_type": best_item[0], "revenue_cents": best_item[1]["revenue_cents"]}
-    assert summary["ground_truth"]["matches"] is True and summary["ground_truth"]["checks"] == 10
+    assert summary["ground_truth"]["matches"] is True and summary["ground_truth"]["checks"] == 16
     events_trend = summary["trends"]["events"]
-    assert (events_trend["value"], events_trend["day_over_day_change"], events_trend["total_7_days"]) == (400, 0, 800)
+    before = json.loads((settings.truth_dir / f"{DAYS[0]}.json").read_text())
+    players = [sum(day["events_by_type"].values()) for day in (before, truth)]
+    assert (events_trend["value"], events_trend["day_over_day_change"], events_trend["total_7_days"]) == (
+        players[1], players[1] - players[0], sum(players))
     # The data-quality headline agrees with the lake module's own per-date sums over the manifests.
     quality, expected = summary["data_quality"], lake.date_summary(DAY, settings)
     assert {k: quality[k] for k in ("valid", "duplicates", "quarantined", "late_events", "restated",
@@ -87,9 +96,9 @@ def test_report_is_one_self_contained_page(published):
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch
     assert page.count("data:image/png;base64,") == len(CHARTS)
-    assert "match the generator's ground truth (10 checks)" in page
-    for heading in ("Events by type", "Purchases by item", "Internet providers", "Guild joins", "Clients",
-                    "Engagement", "Trends (last 28 days)", "Data quality"):
+    assert "match the generator's ground truth (16 checks)" in page
+    for heading in ("Events by type", "Purchases by item", "Internet providers", "Guild joins", "Player clients",
+                    "Client classes", "Automation", "Engagement", "Trends (last 28 days)", "Data quality"):
         assert f"<h2>{heading}</h2>" in page
 
 
@@ -141,7 +150,7 @@ def test_a_day_without_events_gives_a_report_that_says_so(spark, settings):
     assert summary["top_item_by_revenue"] is None
     page = (target / "report.html").read_text()
     assert "<b>No events</b> are in the lake for " + EMPTY_DAY.isoformat() in page
-    assert "No ground-truth file" in page and page.count("No rows for this day.") == 5
+    assert "No ground-truth file" in page and page.count("No rows for this day.") == 7
     # Only what has data is drawn: the 28-day trend (the two generated days) and the data quality.
     assert {p.stem for p in (target / "charts").iterdir()} == {"trends", "data_quality"}
 
@@ -160,5 +169,6 @@ def test_one_application_analyses_and_publishes_the_same_artifacts(published, se
     assert json.loads((published / "run.json").read_text())["run_id"] == "one-application"
     for name, table in tables.items():
         assert f"{name}: {len(table.rows)} rows" in result.stdout
-    assert f"published {published} (events: 400, ground truth: match)" in result.stdout
+    players = json.loads((published / "summary.json").read_text())["events"]  # 400 less automation's
+    assert f"published {published} (events: {players}, ground truth: match)" in result.stdout
     assert not staging_dir(settings.artifacts_dir, DAY, "one-application").exists()

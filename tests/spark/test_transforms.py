@@ -86,12 +86,52 @@ def test_host_provider_is_the_registered_domain(host, provider):
     assert host_provider(host) == provider
 
 
-def test_user_agent_fields_flag_crawlers():
-    assert user_agent_fields("Googlebot/2.1 (+http://www.google.com/bot.html)")[3] is True
-    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-              "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-    assert user_agent_fields(iphone) == ("Mobile Safari", "iOS", "iPhone", False)
-    assert user_agent_fields(None) == (None, None, None, False)
+# Real User-Agent strings of each class, with what a person reading them knows they are (hand-checked,
+# not produced by the code under test). Deliberately not the generator's catalog strings only.
+CLIENT_EXAMPLES = [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+     "Safari/537.36", "Chrome", "Windows", "browser"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", "Firefox", "Linux", "browser"),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+     "Safari/605.1.15", "Safari", "Mac OS X", "browser"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.0 Mobile/15E148 Safari/604.1", "Mobile Safari", "iOS", "browser"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile "
+     "Safari/537.36", "Chrome Mobile", "Android", "browser"),
+    ("GuildQuest/3.2.1 (iPhone; iOS 18.1; Scale/3.00) CFNetwork/1568.100.1 Darwin/24.0.0",
+     "GuildQuest app", "iOS", "app"),
+    ("GuildQuest/3.3.0 (iPad; iOS 17.5; Scale/2.00) CFNetwork/1496.0.7 Darwin/23.5.0", "GuildQuest app", "iOS", "app"),
+    ("GuildQuest/3.2.1 (Linux; U; Android 14; SM-S918B Build/UP1A.231005.007) okhttp/4.12.0",
+     "GuildQuest app", "Android", "app"),
+    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Googlebot", "Other", "automation"),
+    ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bingbot", "Other", "automation"),
+    ("curl/8.5.0", "curl", "Other", "automation"),
+    ("python-requests/2.31.0", "Python Requests", "Other", "automation"),
+    ("Go-http-client/1.1", "Go-http-client", "Other", "automation"),
+    ("Wget/1.21.4", "Wget", "Other", "automation"),
+    ("okhttp/4.12.0", "okhttp", "Other", "automation"),  # a bare HTTP library, not the game's Android app
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 "
+     "Safari/537.36", "HeadlessChrome", "Linux", "automation"),
+]
+
+
+@pytest.mark.parametrize("user_agent, family, system, client_class", CLIENT_EXAMPLES,
+                         ids=[f"{cls}:{family}/{system}" for _, family, system, cls in CLIENT_EXAMPLES])
+def test_user_agent_fields_classify_real_clients(user_agent, family, system, client_class):
+    fields = user_agent_fields(user_agent)
+    assert (fields.family, fields.os, fields.client_class) == (family, system, client_class)
+    assert fields.is_bot is (client_class == "automation")
+
+
+def test_user_agent_fields_of_the_games_apps_name_their_device_not_a_headset():
+    assert user_agent_fields(CLIENT_EXAMPLES[5][0]).device == "iPhone"
+    assert user_agent_fields(CLIENT_EXAMPLES[7][0]).device == "Samsung SM-S918B"
+
+
+def test_user_agent_fields_without_an_agent_are_empty():
+    iphone = CLIENT_EXAMPLES[3][0]
+    assert user_agent_fields(iphone) == ("Mobile Safari", "iOS", "iPhone", "browser", False)
+    assert user_agent_fields(None) == (None, None, None, None, False)
 
 
 def test_enriched_rows_have_exactly_the_lake_columns(spark):
@@ -104,9 +144,11 @@ def test_enriched_rows_have_exactly_the_lake_columns(spark):
     assert [(f.name, f.dataType.simpleString()) for f in rows.schema] == list(lake.LAKE_COLUMNS)
     by_id = {row.event_id: row for row in rows.collect()}
     assert by_id[UUIDS[5]].host_provider == "comcast.com" and by_id[UUIDS[5]].is_bot is True
+    assert by_id[UUIDS[5]].client_class == "automation"
     assert by_id[UUIDS[5]].price_cents == 1299 and by_id[UUIDS[5]].event_type == "purchase_item"
     assert by_id[UUIDS[6]].host_provider is None and by_id[UUIDS[6]].is_bot is False
-    assert by_id[UUIDS[6]].ua_family is None and by_id[UUIDS[6]].guild_id == "red-dragons"
+    assert by_id[UUIDS[6]].ua_family is None and by_id[UUIDS[6]].client_class is None
+    assert by_id[UUIDS[6]].guild_id == "red-dragons"
     assert by_id[UUIDS[6]].event_ts == datetime(2026, 11, 27, 13, 45, 1, 123456)
 
 

@@ -1,7 +1,8 @@
 -- engagement: how many players were active on :report_date and how many of them bought something.
 -- Grain: exactly one row (zeros, and NULL ratios, on a day without events).
 -- conversion = buyers / active users; purchases_per_buyer = purchases / buyers.
--- Input: view `events`, the lake's valid, de-duplicated events.
+-- Input: view `player_events`, the lake's valid, de-duplicated events without automation (client_class
+-- 'automation': crawlers, scripts; see clients and automation).
 WITH day_totals AS (
     SELECT
         COUNT(DISTINCT user_id)                                                AS active_users,
@@ -10,7 +11,7 @@ WITH day_totals AS (
         COUNT(*)                                                               AS events,
         COUNT_IF(event_type = 'purchase_item')                                 AS purchases,
         COALESCE(SUM(price_cents * quantity), 0)                               AS revenue_cents
-    FROM events
+    FROM player_events
     WHERE event_date = :report_date
 )
 SELECT

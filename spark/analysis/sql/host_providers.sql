@@ -3,7 +3,8 @@
 -- Grain: per provider one row with item_type = 'all' (every event of the provider), followed by one
 -- row per item its players bought (then events = purchases of that item, users = its buyers).
 -- A provider is the registered domain of the request's Host header; events without one are '(none)'.
--- Input: view `events`, the lake's valid, de-duplicated events.
+-- Input: view `player_events`, the lake's valid, de-duplicated events without automation (client_class
+-- 'automation': crawlers, scripts; see clients and automation).
 WITH day_events AS (
     SELECT
         COALESCE(host_provider, '(none)')     AS host_provider,
@@ -12,7 +13,7 @@ WITH day_events AS (
         user_id,
         quantity,
         price_cents * quantity                AS revenue_cents
-    FROM events
+    FROM player_events
     WHERE event_date = :report_date
 ),
 provider_totals AS (

@@ -2,8 +2,9 @@
 -- flagged), each with its change against the day before and the same weekday a week before, and
 -- its mean over the trailing 7 days. Only days that have lake partitions appear; a change is NULL
 -- when the day it compares with has none. Values are DOUBLE so that one column holds every metric.
--- Grain: one row per metric x day. Input: view `events`, holding at least the 35 days ending at
--- :report_date (28 shown + 7 looked back on for week-over-week and the 7-day mean).
+-- Grain: one row per metric x day. Input: view `player_events` (the lake's events without automation),
+-- holding at least the 35 days ending at :report_date (28 shown + 7 looked back on for week-over-week
+-- and the 7-day mean).
 WITH daily AS (
     SELECT
         event_date,
@@ -13,7 +14,7 @@ WITH daily AS (
         CAST(COUNT(DISTINCT user_id) AS DOUBLE)                                      AS active_users,
         CAST(COUNT(DISTINCT CASE WHEN event_type = 'purchase_item' THEN user_id END) AS DOUBLE) AS buyers,
         CAST(COUNT_IF(event_type = 'join_guild') AS DOUBLE)                         AS guild_joins
-    FROM events
+    FROM player_events
     WHERE event_date BETWEEN date_sub(:report_date, 34) AND :report_date
     GROUP BY event_date
 ),
