@@ -46,11 +46,16 @@ class AirflowClient:
         response.raise_for_status()
         return response.json()["access_token"]
 
-    def _call(self, method: str, path: str, **kwargs) -> dict:
-        response = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout_s, **kwargs)
-        if response.status_code >= 400:
-            raise RuntimeError(f"Airflow API {method} {path} answered {response.status_code}: {response.text[:500]}")
-        return response.json() if response.content else {}
+    def _call(self, method: str, path: str, busy_timeout_s: float = 120, **kwargs) -> dict:
+        """One REST call; refusals because the database was locked (see _database_busy) are retried."""
+        deadline = time.monotonic() + busy_timeout_s
+        while True:
+            response = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout_s, **kwargs)
+            if response.status_code < 400:
+                return response.json() if response.content else {}
+            if not _database_busy(response) or time.monotonic() > deadline:
+                raise RuntimeError(f"Airflow API {method} {path} answered {response.status_code}: {response.text[:500]}")
+            time.sleep(2)
 
     def wait_for_dag(self, dag_id: str = DAG_ID, timeout_s: float = 180) -> dict:
         """Block until the DAG processor has parsed the DAG (a fresh stack takes a little while)."""
@@ -65,24 +70,15 @@ class AirflowClient:
 
     def create_backfill(self, start: date, end: date, conf: dict | None = None, max_active_runs: int = 1,
                         dag_id: str = DAG_ID, reprocess: str = "completed", timeout_s: float = 120) -> dict:
-        """Ask for a backfill of [start, end] (days of the data interval start).
-
-        With the embedded SQLite database a request that meets the scheduler's write lock fails after
-        SQLite's 5 s busy timeout: Airflow answers 503, or 500 "Database error" when the lock hits its
-        audit-log insert (seen while the scheduler started a task). Both roll the request back whole,
-        so they are retried until `timeout_s`; any other refusal is final.
-        """
+        """Ask for a backfill of [start, end] (days of the data interval start); database locks are retried
+        for up to `timeout_s` (see _database_busy), any other refusal is final."""
         body = {"dag_id": dag_id, "from_date": f"{start.isoformat()}T00:00:00Z",
                 "to_date": f"{end.isoformat()}T00:00:00Z", "dag_run_conf": conf or {},
                 "max_active_runs": max_active_runs, "reprocess_behavior": reprocess}
-        deadline = time.monotonic() + timeout_s
-        while True:
-            response = self.session.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=self.timeout_s)
-            if response.status_code < 400:
-                return response.json()
-            if not _database_busy(response) or time.monotonic() > deadline:
-                raise RuntimeError(f"Airflow refused the backfill ({response.status_code}): {response.text[:500]}")
-            time.sleep(2)
+        try:
+            return self._call("POST", "/backfills", busy_timeout_s=timeout_s, json=body)
+        except RuntimeError as exc:
+            raise RuntimeError(f"Airflow refused the backfill: {exc}") from None
 
     def backfill(self, backfill_id: int) -> dict:
         return self._call("GET", f"/backfills/{backfill_id}")
@@ -106,7 +102,12 @@ class AirflowClient:
 
 
 def _database_busy(response: requests.Response) -> bool:
-    """A refusal caused by the database being locked at that moment (see create_backfill)."""
+    """A refusal caused by the database being locked at that moment, which is safe to retry.
+
+    With the embedded SQLite database a request that meets the scheduler's write lock fails after
+    SQLite's 5 s busy timeout: Airflow answers 503, or 500 "Database error" when the lock hits its
+    audit-log insert (seen while the scheduler started a task, and while it created a DAG run). Both
+    roll the request back whole."""
     return response.status_code == 503 or (
         response.status_code == 500 and "Database error" in response.text)
 
