@@ -73,6 +73,8 @@ def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> di
                                             "revenue_cents", "conversion", "purchases_per_buyer")},
         "guild_joins": sum(row["joins"] for row in tables["guild_joins"].rows),
         "automation_events": automation_events,
+        # Every row the report read: players' events (the view) and automation's (the clients table).
+        "lake_rows": engagement["events"] + automation_events,
         "bot_share": round(automation_events / all_events, 6) if all_events else None,
         "events_by_client_class": {row["client_class"]: row["events"] for row in class_totals},
         "top_item_by_revenue": _top(tables["purchases_by_item"], "item_type", "revenue_cents"),

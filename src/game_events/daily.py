@@ -112,8 +112,9 @@ def reconcile_day(day: date, settings: Settings | None = None) -> dict:
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     if summary is None:
         problems.append(f"no published artifacts for {day} ({summary_path} is missing)")
-    elif summary["events"] != rows_in_lake:
-        problems.append(f"the report counts {summary['events']} events for {day}, the lake holds {rows_in_lake}")
+    elif summary["lake_rows"] != rows_in_lake:
+        problems.append(f"the report counts {summary['lake_rows']} events for {day} ({summary['events']} of players, "
+                        f"{summary['automation_events']} of automation), the lake holds {rows_in_lake}")
     if problems:
         raise NotReconciled(f"{day} does not reconcile: " + "; ".join(problems))
     return {"date": day.isoformat(), "rows_in_lake": rows_in_lake, "runs": figures["runs"],

@@ -72,6 +72,7 @@ def test_summary_holds_the_headline_figures_and_the_truth_verdict(published, set
     assert summary["events"] == sum(truth["events_by_type"].values()) == 400 - automation
     assert summary["events_by_type"] == truth["events_by_type"]
     assert summary["automation_events"] == automation > 0 and summary["bot_share"] == round(automation / 400, 6)
+    assert summary["lake_rows"] == sum(truth["lake_rows_by_type"].values()) == 400
     assert summary["events_by_client_class"] == truth["events_by_client_class"]
     assert (summary["revenue_cents"], summary["active_users"], summary["buyers"]) == (
         truth["revenue_cents"], truth["unique_users"], truth["unique_buyers"])
