@@ -6,7 +6,7 @@
 
 A JVM started with -XX:ArchiveClassesAtExit writes every class it loaded into one file; a later JVM
 started with -XX:SharedArchiveFile maps them in instead of finding, parsing and verifying each class
-again, which is most of a Spark driver's start-up. So this run touches what the jobs touch, on a small
+again. So this run touches what the jobs touch, on a small
 generated day and without a broker: the Kafka source's classes, the validation (JSON parsing, regexes,
 timestamps, the Python workers over Arrow), Parquet written by partition and read back, shuffles, a
 window, broadcast joins, observed metrics and SQL over views. A class it misses is loaded as usual.

@@ -13,9 +13,9 @@ Executor sizing (SPARK_EXECUTOR_MEMORY, SPARK_EXECUTOR_CORES, SPARK_TOTAL_EXECUT
 spark_default connection's extra) and the executors' interpreter (SPARK_EXECUTOR_PYTHON) apply there too.
 
 The driver JVM starts from a class-data archive (AppCDS) when `make setup` has built one
-(`build_class_archive`, a training run of spark/class_archive_training.py): most of a driver's start-up
-is finding, parsing and verifying some thousands of classes, which the archive maps in at once. It is
-an optimisation only: without the file, or when the JVM finds it does not match (another JDK, other
+(`build_class_archive`, a training run of spark/class_archive_training.py): the classes a driver would
+find, parse and verify one by one are mapped in at once (BENCHMARKS.md has the start-up it saves). It
+is an optimisation only: without the file, or when the JVM finds it does not match (another JDK, other
 jars), the JVM loads classes as usual.
 """
 
