@@ -21,7 +21,9 @@ help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # --- set-up: idempotent; a second run finds every stamp up to date and downloads nothing -----------
-setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched $(DEPS)/spark-class-archive/driver.jsa $(DEPS)/.chromium  ## create both environments, fetch the jars, train Spark's class archive, install Chromium for the browser tests
+# AIRFLOW_DB=sqlite (scripts/airflow-env.sh) runs Airflow without PostgreSQL, so set-up does not install it.
+AIRFLOW_DB ?= postgres
+setup: $(VENV)/.installed $(SPARK_VENV)/.installed $(DEPS)/kafka/.fetched $(DEPS)/spark-jars/.fetched $(DEPS)/spark-class-archive/driver.jsa $(DEPS)/.chromium $(if $(filter sqlite,$(AIRFLOW_DB)),,$(DEPS)/.postgresql)  ## create both environments, fetch the jars, train Spark's class archive, install Chromium for the browser tests and PostgreSQL for Airflow
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -54,8 +56,13 @@ $(DEPS)/spark-jars/.fetched: scripts/maven/spark-kafka-connector.pom.xml
 
 # Spark drivers start faster from a class-data archive (see src/game_events/spark_submit.py); retrained
 # when the Spark environment, the connector jars or the training run change.
-$(DEPS)/spark-class-archive/driver.jsa: $(SPARK_VENV)/.installed $(DEPS)/spark-jars/.fetched spark/class_archive_training.py | $(VENV)/.installed
+$(DEPS)/spark-class-archive/driver.jsa: $(SPARK_VENV)/.installed $(DEPS)/spark-jars/.fetched spark/class_archive_training.py src/game_events/spark_submit.py | $(VENV)/.installed
 	$(VENV)/bin/python -m game_events.cli spark-class-archive
+
+# Debian's PostgreSQL, for Airflow's metadata database (scripts/postgres.sh runs a cluster of our own).
+$(DEPS)/.postgresql: scripts/postgres.sh
+	scripts/postgres.sh install
+	mkdir -p $(DEPS) && touch $@
 
 $(DEPS)/.chromium: scripts/install-debian.sh
 	scripts/install-debian.sh chromium chromium fonts-dejavu-core
@@ -85,19 +92,31 @@ down:  ## stop everything `make up` started
 status:  ## what is running
 	scripts/stack.sh status
 
-# make run: the last 3 complete UTC days by default; START=YYYY-MM-DD END=YYYY-MM-DD EVENTS=N override.
+# make run: the last 3 complete UTC days by default; START=YYYY-MM-DD END=YYYY-MM-DD EVENTS=N override;
+# MAX_ACTIVE_RUNS=3 lets the scheduler run up to 3 days at once.
 END ?= $(shell date -u -d yesterday +%F)
 START ?= $(shell date -u -d "$(END) -2 days" +%F)
 EVENTS ?=
+MAX_ACTIVE_RUNS ?= 1
 run: up  ## set up, start the stack, backfill START..END through the scheduler, print where the results are
 	. scripts/airflow-env.sh && .venv/bin/python -m game_events.cli airflow backfill \
-	  --start $(START) --end $(END) $(if $(EVENTS),--events $(EVENTS))
+	  --start $(START) --end $(END) --max-active-runs $(MAX_ACTIVE_RUNS) $(if $(EVENTS),--events $(EVENTS))
 	@echo
 	@echo "Lake:      $(CURDIR)/data/lake/events/"
 	@for d in $$(.venv/bin/python -c 'import datetime as t,sys; s,e=map(t.date.fromisoformat,sys.argv[1:]); print(*[s+t.timedelta(i) for i in range((e-s).days+1)])' $(START) $(END)); do \
 	  echo "Report:    $(CURDIR)/data/artifacts/$$d/report.html"; done
 	@. scripts/airflow-env.sh && echo "Airflow:   $$AIRFLOW__API__BASE_URL (user admin, password $$(scripts/airflow.sh password))"
 	@echo "The stack stays up for exploring; 'make down' stops it."
+
+# --- Spark's history server ------------------------------------------------------------------------
+# Every Spark job writes its event log to .run/spark-events (SPARK_EVENTS_DIR); each Spark task's log in
+# Airflow names its application id and its page here. `make down` stops the server too.
+.PHONY: spark-history spark-history-down
+spark-history: setup  ## serve Spark's history server on 127.0.0.1:18080 over the jobs' event logs (safe to call twice)
+	scripts/spark-history.sh up
+
+spark-history-down:  ## stop the history server
+	scripts/spark-history.sh down
 
 # --- tests ----------------------------------------------------------------------------------------------
 # The suite needs the broker: start it when it is not running, and stop it afterwards only if we started it.
@@ -114,6 +133,7 @@ test: setup  ## the whole test suite against the real broker and real Spark
 
 clean:  ## remove generated data and service state (keeps downloads and environments)
 	scripts/stack.sh down
+	. scripts/airflow-env.sh && scripts/postgres.sh destroy
 	rm -rf data .run
 
 # --- benchmarks ------------------------------------------------------------------------------------

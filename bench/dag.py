@@ -99,6 +99,7 @@ def _airflow_env(bench: BenchEnv, topic: str, events: int) -> dict[str, str]:
     return bench.base_env(
         AIRFLOW_HOME=str(bench.airflow_home), AIRFLOW__API__PORT=str(bench.airflow_port), AIRFLOW__API__BASE_URL=url,
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{url}/execution/", KAFKA_TOPIC=topic,
+        POSTGRES_STATE_DIR=str(bench.postgres_state), POSTGRES_PORT=str(bench.postgres_port),
         GAME_API_PORT=str(bench.api_port), GAME_API_URL=f"http://127.0.0.1:{bench.api_port}",
         GAME_EVENTS_DATA_DIR=str(bench.state_dir / "dag-data"), GAME_EVENTS_EVENTS_PER_DAY=str(events),
         GAME_EVENTS_GENERATE_VIA="kafka")
@@ -150,11 +151,13 @@ def _measure(bench: BenchEnv, client: AirflowClient, roots: dict, start_run) -> 
 def run(bench: BenchEnv, events: int, repeats: int = 3, timeout_s: float = 3600) -> tuple[list, dict]:
     topic = f"bench-dag-{uuid.uuid4().hex[:8]}"
     env = _airflow_env(bench, topic, events)
+    run_script("postgres.sh", "destroy", env)  # a fresh Airflow home gets a fresh database too
     for folder in (bench.airflow_home, bench.state_dir / "dag-data"):
         shutil.rmtree(folder, ignore_errors=True)
     ensure_topic(topic, settings=load_settings())
     roots = {"broker": [bench.kafka_state / "kafka.pid"], "api": [bench.api_state("dag") / "gunicorn.pid"],
-             "airflow": [bench.airflow_home / "pids" / f"{c}.pid" for c in COMPONENTS]}
+             "airflow": [bench.airflow_home / "pids" / f"{c}.pid" for c in COMPONENTS],
+             "postgres": [bench.postgres_state / "postgres.pid"]}  # absent (0 bytes) with AIRFLOW_DB=sqlite
     runs, http_run = [], None
     with GameApi(bench, "dag", bench.api_port, "kafka", topic):
         log(run_script("airflow.sh", "up", env, timeout_s=600).strip().splitlines()[-1])
@@ -202,7 +205,7 @@ def _figures(events: int, runs: list[dict], http_run: dict) -> list[dict]:
          "what": "peak RSS, whole stack (simultaneous sum), generate_via=http", "unit": "GB",
          "samples": [_peak(http_run, "total")], "targets": [{"op": "<=", "value": 3.5, "on": "value"}]},
     ]
-    for group in ("broker", "api", "airflow", "spark"):
+    for group in ("broker", "api", "airflow", "postgres", "spark"):
         figures.append({"id": f"memory_{group}", "stage": "Memory", "what": f"peak RSS, {group} (all runs)",
                         "unit": "GB", "samples": [_peak(r, group) for r in [*runs, http_run]], "targets": []})
     return figures

@@ -9,6 +9,7 @@ They run on their own ports with their state under BENCH_STATE_DIR, so `make ben
     BENCH_KAFKA_PORT     (39092; controller on +1)
     BENCH_API_PORT       (35000; the no-op baseline instance on +1)
     BENCH_AIRFLOW_PORT   (38080)
+    BENCH_POSTGRES_PORT  (35433; Airflow's database, scripts/postgres.sh, state in BENCH_STATE_DIR/postgres)
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ class BenchEnv:
     kafka_port: int
     api_port: int
     airflow_port: int
+    postgres_port: int
 
     @classmethod
     def from_env(cls) -> BenchEnv:
         return cls(state_dir=Path(os.environ.get("BENCH_STATE_DIR") or PROJECT_ROOT / ".run" / "bench").resolve(),
                    kafka_port=int(os.environ.get("BENCH_KAFKA_PORT", "39092")),
                    api_port=int(os.environ.get("BENCH_API_PORT", "35000")),
-                   airflow_port=int(os.environ.get("BENCH_AIRFLOW_PORT", "38080")))
+                   airflow_port=int(os.environ.get("BENCH_AIRFLOW_PORT", "38080")),
+                   postgres_port=int(os.environ.get("BENCH_POSTGRES_PORT", "35433")))
 
     @property
     def bootstrap(self) -> str:
@@ -54,13 +57,19 @@ class BenchEnv:
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 
+    @property
+    def postgres_state(self) -> Path:
+        return self.state_dir / "postgres"
+
     def base_env(self, **extra: str) -> dict[str, str]:
         """The environment every process of the benchmark runs with (our broker, our data folder)."""
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "KAFKA_PORT": str(self.kafka_port),
                "KAFKA_CONTROLLER_PORT": str(self.kafka_port + 1), "KAFKA_STATE_DIR": str(self.kafka_state),
-               "GAME_EVENTS_DATA_DIR": str(self.state_dir / "data")}
-        for key in ("AIRFLOW_CONN_KAFKA_DEFAULT", "AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_HOME"):
-            env.pop(key, None)  # never inherit another stack's Airflow
+               "GAME_EVENTS_DATA_DIR": str(self.state_dir / "data"),
+               "SPARK_EVENTS_DIR": str(self.state_dir / "spark-events")}
+        for key in ("AIRFLOW_CONN_KAFKA_DEFAULT", "AIRFLOW_CONN_SPARK_DEFAULT", "AIRFLOW_HOME",
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "PGPASSFILE", "POSTGRES_STATE_DIR", "POSTGRES_PORT"):
+            env.pop(key, None)  # never inherit another stack's Airflow or its database
         env.update(extra)
         return env
 

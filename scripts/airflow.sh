@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The local Airflow 3: api-server (UI and REST API on 127.0.0.1:8080), scheduler and dag-processor
 # (and a triggerer when AIRFLOW_TRIGGERER=true) as background processes, each tracked by its pid file
-# in .run/airflow/pids. Sizing (task slots, parsing processes, Spark driver memory): airflow-env.sh.
+# in .run/airflow/pids, and its metadata database (PostgreSQL by scripts/postgres.sh unless
+# AIRFLOW_DB=sqlite). Sizing (task slots, parsing processes, Spark driver memory): airflow-env.sh.
 #
-#   scripts/airflow.sh up       migrate the database, start what is not running, wait until the API answers
-#   scripts/airflow.sh down     stop the processes this script started and wait for them to exit
+#   scripts/airflow.sh up       start the database, migrate it, start what is not running, wait until the
+#                               API answers
+#   scripts/airflow.sh down     stop the processes this script started (the database last) and wait for them
 #   scripts/airflow.sh status   one line per component
 #   scripts/airflow.sh password print the admin password Airflow generated
 set -euo pipefail
@@ -36,6 +38,7 @@ password() {
 
 up() {
   mkdir -p "$pids" "$logs"
+  if [ "$AIRFLOW_DB" = postgres ]; then "$root/scripts/postgres.sh" up; fi
   "$airflow" db migrate > "$logs/db-migrate.out" 2>&1 || { tail -n 30 "$logs/db-migrate.out" >&2; exit 1; }
   start api-server --host "$AIRFLOW__API__HOST" --port "$AIRFLOW__API__PORT" --workers "$AIRFLOW__API__WORKERS"
   # Tasks report to the API server's execution API: a scheduler started before it answers can launch a
@@ -70,6 +73,8 @@ down() {
     fi
     rm -f "$pids/$component.pid"
   done
+  # With no Airflow process left, nothing holds a session open.
+  if [ "$AIRFLOW_DB" = postgres ]; then "$root/scripts/postgres.sh" down; fi
 }
 
 status() {
@@ -80,6 +85,7 @@ status() {
       echo "airflow triggerer: not used (AIRFLOW_TRIGGERER=true starts it)"
     else echo "airflow $component: stopped"; fi
   done
+  if [ "$AIRFLOW_DB" = postgres ]; then "$root/scripts/postgres.sh" status; else echo "airflow database: SQLite ($AIRFLOW_HOME/airflow.db)"; fi
 }
 
 case "${1:-}" in

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole local stack: Kafka broker, game API (gunicorn), Airflow (api-server, scheduler,
-# dag-processor, triggerer). Each part is started and stopped by its own script, by pid.
+# dag-processor, triggerer) and its PostgreSQL. Each part is started and stopped by its own script, by
+# pid; `down` also stops Spark's history server when `make spark-history` started it.
 #
 #   scripts/stack.sh up | down | status
 set -euo pipefail
@@ -17,7 +18,8 @@ up() {
   echo "  Kafka      127.0.0.1:${KAFKA_PORT:-9092} (topic ${KAFKA_TOPIC:-events})"
   echo "  Game API   http://127.0.0.1:${GAME_API_PORT:-5000}  (try: curl -s http://127.0.0.1:${GAME_API_PORT:-5000}/healthz)"
   echo "  Airflow UI $(. scripts/airflow-env.sh; echo "$AIRFLOW__API__BASE_URL")  user admin, password $(scripts/airflow.sh password)"
-  echo "  Logs       .run/  (kafka/logs, game_api/, airflow/logs)"
+  echo "  Logs       .run/  (kafka/logs, game_api/, airflow/logs, postgres/data/server.log, spark-events/)"
+  echo "  Spark jobs make spark-history  (Spark's history server on http://127.0.0.1:${SPARK_HISTORY_PORT:-18080})"
 }
 
 down() {
@@ -25,12 +27,14 @@ down() {
   scripts/airflow.sh down
   scripts/game_api.sh down
   scripts/kafka.sh down
+  scripts/spark-history.sh down
 }
 
 status() {
   scripts/kafka.sh status
   scripts/game_api.sh status
   scripts/airflow.sh status
+  scripts/spark-history.sh status
 }
 
 case "${1:-}" in

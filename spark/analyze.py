@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from game_events.settings import Settings, load_settings  # noqa: E402
+from game_events.spark_submit import describe_application  # noqa: E402
 from spark.analysis import ANALYSES  # noqa: E402
 from spark.analysis.runner import parse_names, run_analyses  # noqa: E402
 from spark.analysis.tables import Table, to_csv_text  # noqa: E402
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_for(args.data_dir)
     spark = SparkSession.builder.appName(f"game_events.analyze.{args.date}").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")  # the task log should show the tables, not Spark's chatter
+    print(describe_application(spark.sparkContext.applicationId, settings), flush=True)
     started = time.monotonic()
     try:
         tables = run_analyses(spark, settings, args.date, names, args.run_id, on_table=log_table)

@@ -57,10 +57,11 @@ from pyspark.sql import functions as F  # noqa: E402
 from game_events import lake  # noqa: E402
 from game_events.kafka import topic_watermarks  # noqa: E402
 from game_events.settings import Settings, load_settings  # noqa: E402
+from game_events.spark_submit import describe_application  # noqa: E402
 from spark.ingest.enrich import enrich_events, lookup_tables  # noqa: E402
 from spark.ingest.kafka_range import read_offset_ranges  # noqa: E402
 from spark.ingest.manifest import build_manifest, code_version  # noqa: E402
-from spark.ingest.publish import (existing_date_dirs, prepare_staging, publish_dates,  # noqa: E402
+from spark.ingest.publish import (prepare_staging, publish_dates,  # noqa: E402
                                   read_partitions, write_partitions)
 from spark.ingest.transforms import (contested_winners, copy_groups, copy_keys, dedupe_events,  # noqa: E402
                                      in_offset_ranges,
@@ -272,6 +273,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     if own_session:
         spark = SparkSession.builder.appName("filtered_writes").getOrCreate()
         spark.sparkContext.setLogLevel("WARN")
+        print(describe_application(spark.sparkContext.applicationId, settings), flush=True)
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # event dates are UTC dates
     # Parquet's standard microsecond UTC timestamps, not legacy INT96: pandas, pyarrow and DuckDB read them as such.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")

@@ -3,12 +3,18 @@ with a clear message, never skip, when it is not there."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 
 import pytest
 
 from game_events.kafka import BrokerUnavailable, delete_topic, ensure_topic, wait_for_broker
 from game_events.settings import Settings, load_settings
+
+# The Spark applications the tests run log their events in a folder of this pytest run, not in the
+# checkout's .run/spark-events that `make spark-history` shows.
+os.environ.setdefault("SPARK_EVENTS_DIR", tempfile.mkdtemp(prefix="spark-events-"))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from game_events.settings import PROJECT_ROOT, load_settings
 
@@ -22,7 +23,7 @@ def local_airflow_env() -> dict[str, str]:
 
 def test_services_and_loopback_ports():
     services = compose()["services"]
-    assert {"kafka", "game-api", "airflow", "spark-master", "spark-worker"} <= set(services)
+    assert {"kafka", "game-api", "airflow", "spark-master", "spark-worker", "postgres"} <= set(services)
     published = {port for s in services.values() for port in s.get("ports", [])}
     assert published == {"127.0.0.1:9092:9092", "127.0.0.1:5000:5000", "127.0.0.1:8080:8080",
                          "127.0.0.1:7077:7077"}
@@ -43,6 +44,20 @@ def test_settings_match_the_local_stack():
         assert in_compose["conn_type"] == in_local["conn_type"]
         assert set(in_compose.get("extra", {})) == set(in_local.get("extra", {}))
     assert json.loads(airflow["AIRFLOW_CONN_SPARK_DEFAULT"])["host"] == json.loads(local["AIRFLOW_CONN_SPARK_DEFAULT"])["host"]
+    # The same metadata database: PostgreSQL of the local stack's major version, reached with the same
+    # driver, role and database, the password from a libpq password file rather than the URL.
+    in_compose = make_url(airflow["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    in_local = make_url(local["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    assert (in_compose.drivername, in_compose.username, in_compose.database) == \
+        (in_local.drivername, in_local.username, in_local.database) == ("postgresql+psycopg2", "airflow", "airflow")
+    assert in_compose.password is None and in_local.password is None
+    assert airflow["PGPASSFILE"] and local["PGPASSFILE"]
+    postgres = services["postgres"]
+    local_major = subprocess.run(["pg_config", "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    assert postgres["image"] == f"postgres:{local_major.split('.')[0]}"
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"].startswith("/secrets/")
+    assert "POSTGRES_PASSWORD" not in postgres["environment"]
+    assert "postgres" in services["airflow"]["depends_on"]
     kafka = services["kafka"]["environment"]
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import requests
@@ -47,7 +48,8 @@ class AirflowClient:
         return response.json()["access_token"]
 
     def _call(self, method: str, path: str, busy_timeout_s: float = 120, **kwargs) -> dict:
-        """One REST call; refusals because the database was locked (see _database_busy) are retried."""
+        """One REST call; refusals because the database was locked (see _database_busy) are retried, and
+        said on stderr: with PostgreSQL there should be none."""
         deadline = time.monotonic() + busy_timeout_s
         while True:
             response = self.session.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout_s, **kwargs)
@@ -55,6 +57,7 @@ class AirflowClient:
                 return response.json() if response.content else {}
             if not _database_busy(response) or time.monotonic() > deadline:
                 raise RuntimeError(f"Airflow API {method} {path} answered {response.status_code}: {response.text[:500]}")
+            print(f"Airflow API {method} {path}: database busy ({response.status_code}), retrying", file=sys.stderr)
             time.sleep(2)
 
     def wait_for_dag(self, dag_id: str = DAG_ID, timeout_s: float = 180) -> dict:
@@ -130,3 +133,22 @@ def follow_backfill(client: AirflowClient, backfill: dict, days: set[str], timeo
         if time.monotonic() > deadline:
             raise TimeoutError(f"the backfill did not finish within {timeout_s:.0f}s: {line}")
         time.sleep(poll_s)
+
+
+def _instant(text: str | None) -> float | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+def scheduler_latency(task_instances: list[dict]) -> dict[str, float | int]:
+    """How long tasks waited for the scheduler: queued → running (Airflow's queued_when → start_date), in
+    seconds, over every task instance that ran; count, median, 95th percentile and maximum."""
+    waits = sorted(started - queued for ti in task_instances
+                   if (queued := _instant(ti.get("queued_when"))) is not None
+                   and (started := _instant(ti.get("start_date"))) is not None)
+    if not waits:
+        return {"tasks": 0}
+
+    def rank(q: float) -> float:  # nearest rank
+        return waits[round(q * (len(waits) - 1))]
+
+    return {"tasks": len(waits), "p50_s": rank(0.5), "p95_s": rank(0.95), "max_s": waits[-1]}

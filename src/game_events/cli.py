@@ -16,6 +16,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from datetime import date
 
 
@@ -90,15 +91,21 @@ def _daily_reconcile(args: argparse.Namespace) -> int:
 def _airflow_backfill(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from game_events.airflow_api import AirflowClient, follow_backfill
+    from game_events.airflow_api import AirflowClient, follow_backfill, scheduler_latency
 
     client = AirflowClient.from_env()
     client.wait_for_dag()
     conf = {} if args.events is None else {"events_per_day": args.events}
     backfill = client.create_backfill(args.start, args.end, conf=conf, max_active_runs=args.max_active_runs)
     days = {(args.start + timedelta(days=i)).isoformat() for i in range((args.end - args.start).days + 1)}
-    print(f"backfill of {len(days)} day(s), {args.start} .. {args.end}, through the Airflow scheduler")
+    print(f"backfill of {len(days)} day(s), {args.start} .. {args.end}, up to {args.max_active_runs} run(s) at once, "
+          "through the Airflow scheduler")
+    started = time.monotonic()
     runs = follow_backfill(client, backfill, days, timeout_s=args.timeout)
+    latency = scheduler_latency([ti for run in runs for ti in client.task_instances(run["dag_run_id"])])
+    print(f"wall {time.monotonic() - started:.0f} s; scheduler latency (queued → running) over {latency['tasks']} "
+          f"task(s): " + (f"median {latency['p50_s']:.1f} s, p95 {latency['p95_s']:.1f} s, max {latency['max_s']:.1f} s"
+                          if latency["tasks"] else "none ran"))
     failed = sorted(run["data_interval_start"][:10] for run in runs if run["state"] != "success")
     if failed:
         print(f"FAILED: {', '.join(failed)} (see the Airflow UI for the task logs)")

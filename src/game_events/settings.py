@@ -51,6 +51,9 @@ class Settings:
     kafka_topic_min_insync_replicas: int | None
     spark_master: str
     game_api_url: str
+    # Every Spark job's event log (compressed, rolled), served by `make spark-history` at spark_history_url.
+    spark_events_dir: Path
+    spark_history_url: str
 
     # Folder layout under data_dir: other code and the issues rely on these names.
     @property
@@ -94,4 +97,6 @@ def load_settings() -> Settings:
         kafka_topic_min_insync_replicas=_env_int("KAFKA_TOPIC_MIN_INSYNC_REPLICAS", 0) or None,
         spark_master=_env("SPARK_MASTER", "local[*]"),
         game_api_url=_env("GAME_API_URL", "http://127.0.0.1:5000"),
+        spark_events_dir=Path(_env("SPARK_EVENTS_DIR", str(PROJECT_ROOT / ".run" / "spark-events"))).resolve(),
+        spark_history_url=_env("SPARK_HISTORY_URL", f"http://127.0.0.1:{_env('SPARK_HISTORY_PORT', '18080')}"),
     )

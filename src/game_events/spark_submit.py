@@ -62,9 +62,28 @@ def connector_jars(settings: Settings | None = None) -> list[Path]:
     return jars
 
 
+def event_log_conf(settings: Settings | None = None) -> dict[str, str]:
+    """Every application's event log in settings.spark_events_dir, for Spark's history server.
+
+    Compressed (zstd, Spark's default codec) and rolled at 16 MB, so a long job's log is read in pieces.
+    The folder must exist before the SparkContext starts; creating it here costs nothing when it does.
+    """
+    events = (settings or load_settings()).spark_events_dir
+    events.mkdir(parents=True, exist_ok=True)
+    return {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
+            "spark.eventLog.compress": "true", "spark.eventLog.rolling.enabled": "true",
+            "spark.eventLog.rolling.maxFileSize": "16m"}
+
+
+def describe_application(app_id: str, settings: Settings | None = None) -> str:
+    """The line each Spark job prints first: its application id and where the history server shows it."""
+    return f"Spark application {app_id}; history: {(settings or load_settings()).spark_history_url}/history/{app_id}/jobs/"
+
+
 def spark_conf(settings: Settings | None = None, archive_out: Path | None = None) -> dict[str, str]:
     """Spark settings for small, fast batch jobs on a 2-core machine (UI off, UTC, few shuffle partitions)."""
     return {
+        **event_log_conf(settings),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",

@@ -25,6 +25,7 @@ import requests
 from game_events.airflow_api import FINISHED, AirflowClient
 from game_events.settings import PROJECT_ROOT
 from tests.cluster.helpers import lake_hash, spark_submit
+from tests.stacks import airflow_stack_env, delete_database, history_application, spark_application_of, spark_history
 
 DAY = (datetime.now(timezone.utc) - timedelta(days=1)).date()  # the scheduled run's data interval
 EVENTS_PER_DAY = 1000
@@ -43,17 +44,12 @@ def _script(script: str, action: str, env: dict[str, str]) -> None:
 def stack(cluster, tmp_path_factory):
     base = tmp_path_factory.mktemp("dag-on-cluster")
     started_ms = time.time() * 1000  # Spark's application start times are in ms
-    env = {**os.environ, **cluster,
-           "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__API__PORT": "48080",
-           "AIRFLOW__API__BASE_URL": "http://127.0.0.1:48080",
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:48080/execution/",
-           "GAME_EVENTS_DATA_DIR": str(base / "data"), "KAFKA_TOPIC": f"dag-cluster-{uuid.uuid4().hex[:8]}",
-           "GAME_API_PORT": "45000", "GAME_API_URL": "http://127.0.0.1:45000",
-           "GAME_API_STATE_DIR": str(base / "game_api"), "GAME_EVENTS_EVENTS_PER_DAY": str(EVENTS_PER_DAY),
-           # One executor core per application (the worker-kill test covers 2-executor jobs).
-           "SPARK_TOTAL_EXECUTOR_CORES": "1"}
-    for key in ("AIRFLOW_CONN_KAFKA_DEFAULT", "AIRFLOW_CONN_SPARK_DEFAULT"):  # built by airflow-env.sh
-        env.pop(key, None)
+    env = airflow_stack_env(
+        base, 48080, **cluster, KAFKA_TOPIC=f"dag-cluster-{uuid.uuid4().hex[:8]}",
+        GAME_API_PORT="45000", GAME_API_URL="http://127.0.0.1:45000", GAME_API_STATE_DIR=str(base / "game_api"),
+        GAME_EVENTS_EVENTS_PER_DAY=str(EVENTS_PER_DAY),
+        # One executor core per application (the worker-kill test covers 2-executor jobs).
+        SPARK_TOTAL_EXECUTOR_CORES="1")
     _script("game_api.sh", "up", env)
     try:
         _script("airflow.sh", "up", env)
@@ -62,6 +58,7 @@ def stack(cluster, tmp_path_factory):
     finally:
         subprocess.run([str(PROJECT_ROOT / "scripts" / "airflow.sh"), "down"], env=env, timeout=300)
         subprocess.run([str(PROJECT_ROOT / "scripts" / "game_api.sh"), "down"], env=env, timeout=120)
+        delete_database(env)
 
 
 def _follow_scheduled_run(client: AirflowClient, timeout_s: float = 1200) -> dict:
@@ -101,6 +98,20 @@ def test_the_run_succeeds_on_the_clusters(stack, both_runs):
     # The jobs name their own applications: a run starts exactly two, filtered_writes and analyze.<D>
     # (every analysis, then the report, in one application).
     assert apps == sorted(["filtered_writes", f"game_events.analyze.{DAY}"])
+
+
+def test_the_history_server_shows_the_applications_the_cluster_ran(stack, both_runs):
+    env, _, _ = stack
+    run, _, _, _ = both_runs
+    master = requests.get("http://127.0.0.1:17080/json/", timeout=10).json()
+    on_master = {app["id"]: app["name"] for app in master["completedapps"]}
+    with spark_history(env) as history:
+        for task_id in ("filtered_writes", "analyze_and_report"):
+            app_id, _ = spark_application_of(Path(env["AIRFLOW_HOME"]), run["dag_run_id"], task_id)
+            # The standalone master's id (app-…), not a local one: the driver's event log is the cluster run's.
+            assert app_id in on_master, (app_id, on_master)
+            application = history_application(history, app_id)
+            assert application["name"] == on_master[app_id] and application["attempts"][-1]["completed"]
 
 
 def test_the_lake_day_is_the_same_as_on_a_single_node(both_runs):

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import requests
 
 from game_events.airflow_api import AirflowClient, follow_backfill
 from game_events.settings import PROJECT_ROOT
 from tests.api.servers import free_port
+from tests.stacks import airflow_stack_env, delete_database, history_application, spark_application_of, spark_history
 
 DAY_1, DAY_2 = date(2026, 11, 20), date(2026, 11, 21)
 EVENTS_PER_DAY = 300
@@ -37,18 +39,12 @@ def _run(script: str, action: str, env: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, broker):
     base = tmp_path_factory.mktemp("stack")
-    env = {**os.environ,
-           "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__API__PORT": str(AIRFLOW_PORT),
-           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{AIRFLOW_PORT}",
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{AIRFLOW_PORT}/execution/",
-           "GAME_EVENTS_DATA_DIR": str(base / "data"), "KAFKA_TOPIC": f"dag-test-{uuid.uuid4().hex[:8]}",
-           "KAFKA_BOOTSTRAP_SERVERS": broker, "GAME_API_PORT": str(API_PORT),
-           "GAME_API_URL": f"http://127.0.0.1:{API_PORT}", "GAME_API_STATE_DIR": str(base / "game_api"),
-           # The scheduler also starts yesterday's scheduled run (catch-up is off); keep it small too.
-           "GAME_EVENTS_EVENTS_PER_DAY": str(EVENTS_PER_DAY)}
-    # The conftest's throw-away Airflow settings are for in-process parsing; the stack gets its own.
-    for key in ("AIRFLOW_CONN_KAFKA_DEFAULT", "AIRFLOW_CONN_SPARK_DEFAULT"):
-        env.pop(key, None)
+    env = airflow_stack_env(
+        base, AIRFLOW_PORT, KAFKA_TOPIC=f"dag-test-{uuid.uuid4().hex[:8]}", KAFKA_BOOTSTRAP_SERVERS=broker,
+        GAME_API_PORT=str(API_PORT), GAME_API_URL=f"http://127.0.0.1:{API_PORT}",
+        GAME_API_STATE_DIR=str(base / "game_api"),
+        # The scheduler also starts yesterday's scheduled run (catch-up is off); keep it small too.
+        GAME_EVENTS_EVENTS_PER_DAY=str(EVENTS_PER_DAY))
     subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "game_events.cli", "topic", "ensure"],
                    env=env, check=True, capture_output=True)
     _run("game_api.sh", "up", env)
@@ -59,6 +55,7 @@ def stack(tmp_path_factory, broker):
     finally:
         subprocess.run([str(PROJECT_ROOT / "scripts" / "airflow.sh"), "down"], env=env, timeout=300)
         subprocess.run([str(PROJECT_ROOT / "scripts" / "game_api.sh"), "down"], env=env, timeout=120)
+        delete_database(env)
 
 
 def _backfill(client: AirflowClient, start: date, end: date) -> list[dict]:
@@ -110,6 +107,20 @@ def test_each_day_lands_in_its_partition_and_matches_the_truth(backfilled):
         assert json.dumps(summary)  # a JSON object with the headline figures
         staged = data_dir / "artifacts" / ".staging" / day.isoformat()
         assert not [p for p in staged.glob("*") if p.is_dir()], "a run left its staging folder behind"
+
+
+def test_each_spark_task_names_its_application_and_the_history_server_shows_it(backfilled, stack):
+    env, _ = stack
+    _, _, runs = backfilled
+    with spark_history(env) as history:
+        for run in runs:
+            for task_id, name in (("filtered_writes", "filtered_writes"), ("analyze_and_report", "game_events.analyze.")):
+                app_id, url = spark_application_of(Path(env["AIRFLOW_HOME"]), run["dag_run_id"], task_id)
+                assert url == f"{history}/history/{app_id}/jobs/", "the task log's link is not this history server's"
+                application = history_application(history, app_id)
+                assert application["name"].startswith(name), application
+                assert application["attempts"][-1]["completed"], application
+                assert requests.get(url, timeout=30).status_code == 200
 
 
 def test_rerunning_a_day_changes_nothing(backfilled):

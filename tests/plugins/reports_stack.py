@@ -9,7 +9,6 @@ computes the tables and `spark/report.py` publishes report.html, charts and summ
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from datetime import date
@@ -20,19 +19,12 @@ from game_events.settings import PROJECT_ROOT
 from game_events.spark_submit import submit_command
 from tests.api.servers import free_port
 from tests.spark.lake_builder import build_generated_days
+from tests.stacks import airflow_stack_env
 
 
 def stack_env(base: Path, broker: str) -> dict[str, str]:
-    port = free_port()
-    env = {**os.environ, "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__API__PORT": str(port),
-           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "GAME_EVENTS_DATA_DIR": str(base / "data"), "KAFKA_TOPIC": f"plugin-test-{uuid.uuid4().hex[:8]}",
-           "KAFKA_BOOTSTRAP_SERVERS": broker, "GAME_API_URL": f"http://127.0.0.1:{free_port()}"}
-    # The conftest's throw-away settings are for in-process use; the stack derives its own.
-    for key in ("AIRFLOW_CONN_KAFKA_DEFAULT", "AIRFLOW_CONN_SPARK_DEFAULT"):
-        env.pop(key, None)
-    return env
+    return airflow_stack_env(base, KAFKA_TOPIC=f"plugin-test-{uuid.uuid4().hex[:8]}", KAFKA_BOOTSTRAP_SERVERS=broker,
+                             GAME_API_URL=f"http://127.0.0.1:{free_port()}")
 
 
 def airflow_sh(action: str, env: dict[str, str]) -> None:

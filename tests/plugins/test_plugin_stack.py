@@ -25,6 +25,7 @@ from game_events.airflow_api import DAG_ID, AirflowClient
 from game_events.kafka import ensure_topic
 from game_events.settings import PROJECT_ROOT
 from tests.plugins.reports_stack import airflow_sh, build_real_artifacts, quiet_dag_with_run, stack_env
+from tests.stacks import delete_database
 
 DAY = date(2026, 11, 20)
 RUN_ID = f"plugin-test__{DAY.isoformat()}"  # the run check_offsets runs in; the report links to it
@@ -49,6 +50,7 @@ def stack(tmp_path_factory, broker, settings):
             yield env, client, data_dir
         finally:
             airflow_sh("down", env)
+            delete_database(env)
 
 
 def get(client: AirflowClient, path: str, **kwargs) -> requests.Response:
