@@ -94,25 +94,35 @@ def test_seed_get_routes_still_work(client, fresh_topic):
     assert events[1]["price_cents"] == 1299
 
 
-@pytest.mark.parametrize("path, data, content_type, status, error", [
-    ("/v1/events", b'{"event_type": "purchase_item",', "application/json", 400, "malformed_json"),
-    ("/v1/events", b"\xff\xfe{}", "application/json", 400, "malformed_json"),
-    ("/v1/events", b'{"event_type": "join_guild"}', "text/plain", 415, "unsupported_media_type"),
-    ("/v1/events", b'{"event_type": "join_guild"}', None, 415, "unsupported_media_type"),
-    ("/v1/events", b"[1, 2]", "application/json", 422, "contract_violation"),
-    ("/v1/events", b'{"a": "' + b"x" * 5_000 + b'"}', "application/json", 413, "body_too_large"),
-    ("/v1/events/batch", b"{}", "application/json", 422, "not_a_list"),
-    ("/v1/events/batch", b"[" + b",".join([b"{}"] * 51) + b"]", "application/json", 413, "batch_too_large"),
-    ("/v1/events/batch", b"[]", "application/json", 422, "empty_batch"),
-    ("/v1/purchase", b'{"item_type": "axe"}', "application/json", 422, "contract_violation"),
-    ("/v1/purchase", b'{"item_type": ["sword"]}', "application/json", 422, "contract_violation"),
-    ("/v1/purchase", b'{"item_type": "sword", "price_cents": 1}', "application/json", 422, "contract_violation"),
-    ("/v1/guilds/join", b'{"guild_id": "brand-new"}', "application/json", 422, "contract_violation"),
+@pytest.mark.parametrize("path, data, content_type, status, error, says", [
+    ("/v1/events", b'{"event_type": "purchase_item",', "application/json", 400, "malformed_json",
+     "malformed JSON: unexpected end of data"),
+    ("/v1/events", b"\xff\xfe{}", "application/json", 400, "malformed_json", "not valid UTF-8"),
+    ("/v1/events", b'{"event_type": "join_guild"}', "text/plain", 415, "unsupported_media_type",
+     "send the body as application/json (got text/plain)"),
+    ("/v1/events", b'{"event_type": "join_guild"}', None, 415, "unsupported_media_type",
+     "send the body as application/json (got none)"),
+    ("/v1/events", b"[1, 2]", "application/json", 422, "contract_violation", "the event breaks the contract"),
+    ("/v1/events", b'{"a": "' + b"x" * 5_000 + b'"}', "application/json", 413, "body_too_large",
+     "the body is over the limit of 4096 bytes"),
+    ("/v1/events/batch", b"{}", "application/json", 422, "not_a_list", "a JSON array of events"),
+    ("/v1/events/batch", b"[" + b",".join([b"{}"] * 51) + b"]", "application/json", 413, "batch_too_large",
+     "the batch has 51 events; the limit is 50"),
+    ("/v1/events/batch", b"[]", "application/json", 422, "empty_batch", "the batch holds no events"),
+    ("/v1/purchase", b'{"item_type": "axe"}', "application/json", 422, "contract_violation",
+     "the event breaks the contract"),
+    ("/v1/purchase", b'{"item_type": ["sword"]}', "application/json", 422, "contract_violation",
+     "the event breaks the contract"),
+    ("/v1/purchase", b'{"item_type": "sword", "price_cents": 1}', "application/json", 422, "contract_violation",
+     "the body has fields this route does not take"),
+    ("/v1/guilds/join", b'{"guild_id": "brand-new"}', "application/json", 422, "contract_violation",
+     "the event breaks the contract"),
 ])
-def test_bad_input_is_refused_and_produces_nothing(client, fresh_topic, path, data, content_type, status, error):
+def test_bad_input_is_refused_and_produces_nothing(client, fresh_topic, path, data, content_type, status, error,
+                                                   says):
     answer = client.post(path, data=data, content_type=content_type, headers=HEADERS)
     assert (answer.status_code, answer.json["error"]) == (status, error)
-    assert answer.json["message"]
+    assert says in answer.json["message"]
     assert message_count(fresh_topic) == 0
 
 
