@@ -6,7 +6,6 @@ import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-import orjson
 import pytest
 
 from game_events import contract
@@ -165,9 +164,9 @@ def test_rates_out_of_range_are_refused():
         generate_day(DAY, -1)
 
 
-def test_an_empty_day_has_an_empty_truth():
+def test_an_empty_day_has_an_empty_truth(tmp_path):
     day = generate_day(DAY, 0)
     assert day.events == [] and day.truth["events_by_type"] == {"join_guild": 0, "purchase_item": 0}
     assert day.truth["lake_rows_by_type"] == {"join_guild": 0, "purchase_item": 0}
     assert day.truth["events_by_client_class"] == {} and day.truth["automation_events_by_client_provider"] == {}
-    assert orjson.dumps(day.truth)  # still serialisable
+    assert json.loads(write_truth(day, tmp_path).read_text()) == day.truth  # the file holds the whole truth

@@ -20,7 +20,7 @@ def dag():
 
 
 def test_the_dag_is_there_with_docs_tags_and_retries(dag):
-    assert dag is not None
+    assert dag.fileloc == str(PROJECT_ROOT / "dags" / f"{DAG_ID}.py")  # the DAG file's name is its dag_id
     assert dag.doc_md and "check_offsets" in dag.doc_md
     assert "game-events" in dag.tags
     assert dag.catchup is False

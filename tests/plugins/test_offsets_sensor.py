@@ -1,6 +1,10 @@
 """KafkaOffsetsSensor (plugins/game_events_airflow/offsets.py) called directly against the real broker:
 the report it returns as XCom, skipping, waiting, retention loss, an unreachable broker, a consumer group.
 
+The DAG file's own check_offsets is also run with its templates rendered the way a worker renders them for
+a run (RuntimeTaskInstance.get_template_context, then render_templates), so its `{{ params.generate }}` is
+tested as the DAG writes it.
+
 The sensor reads the broker through the `kafka_default` connection (AIRFLOW_CONN_KAFKA_DEFAULT, set from
 KAFKA_BOOTSTRAP_SERVERS by scripts/airflow-env.sh) and the ledger from GAME_EVENTS_DATA_DIR.
 Run: .venv/bin/python -m pytest tests/plugins/test_offsets_sensor.py   (with the broker up)
@@ -10,14 +14,20 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from datetime import datetime, timezone
 
 import pytest
+from airflow.models import DagBag
+from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
+from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from confluent_kafka import Consumer, Producer, TopicPartition
 from game_events_airflow.offsets import BrokerUnreachable, KafkaOffsetsSensor
 
 from game_events import lake
 from game_events.kafka import admin_client, producer_config
+from game_events.settings import PROJECT_ROOT
 from tests.api.servers import free_port
 
 
@@ -45,6 +55,24 @@ def sensor(topic: str, **kwargs) -> KafkaOffsetsSensor:
     return KafkaOffsetsSensor(task_id="check_offsets", topic=topic, **kwargs)
 
 
+def dags_check_offsets(topic: str, conf: dict, monkeypatch) -> tuple[KafkaOffsetsSensor, dict]:
+    """The DAG file's check_offsets on `topic`, rendered as a worker renders it for a run triggered with `conf`;
+    returns the rendered task and the run's template context."""
+    monkeypatch.setenv("KAFKA_TOPIC", topic)  # the DAG reads its topic from the settings at parse time
+    dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["game_events_daily"]
+    task, day = dag.get_task("check_offsets"), datetime(2026, 11, 20, tzinfo=timezone.utc)
+    run = DagRun(dag_id=dag.dag_id, run_id="manual__test", logical_date=day, data_interval_start=day,
+                 data_interval_end=day, run_after=day, start_date=day, end_date=None, run_type="manual",
+                 state="running", conf=conf, consumed_asset_events=[], partition_key=None)
+    ti = RuntimeTaskInstance.model_construct(
+        id=uuid.uuid4(), task_id=task.task_id, dag_id=dag.dag_id, run_id=run.run_id, try_number=1,
+        dag_version_id=uuid.uuid4(), map_index=-1, task=task, max_tries=0, start_date=day,
+        _ti_context_from_server=TIRunContext(dag_run=run, max_tries=0))
+    context = ti.get_template_context()
+    ti.render_templates(context)
+    return ti.task, context
+
+
 def test_the_report_counts_what_is_new_since_the_ledger(fresh_topic, settings):
     produce(fresh_topic, {0: 5, 1: 3}, settings)
     commit_ledger(fresh_topic, {0: 2})
@@ -53,13 +81,6 @@ def test_the_report_counts_what_is_new_since_the_ledger(fresh_topic, settings):
         {"partition": 0, "low": 0, "high": 5, "ingested": 2, "new": 3, "lag": 3},
         {"partition": 1, "low": 0, "high": 3, "ingested": 0, "new": 3, "lag": 3},
         {"partition": 2, "low": 0, "high": 0, "ingested": 0, "new": 0, "lag": 0}]}
-
-
-def test_nothing_new_and_nothing_expected_skips_at_once(fresh_topic):
-    started = time.monotonic()
-    with pytest.raises(AirflowSkipException, match="nothing was expected"):
-        sensor(fresh_topic, expect_new="False").execute(context={})
-    assert time.monotonic() - started < 20
 
 
 def test_expected_messages_that_never_come_skip_after_the_timeout(fresh_topic, settings):
@@ -97,3 +118,22 @@ def test_a_consumer_groups_lag_is_reported_too(fresh_topic, settings):
     report = sensor(fresh_topic, consumer_group=group).execute(context={})
     assert [(p["partition"], p["lag"], p["group_lag"]) for p in report["partitions"]] == [(0, 10, 3), (1, 0, 0),
                                                                                           (2, 4, 4)]
+
+
+def test_nothing_new_and_generate_off_skips_at_once(fresh_topic, monkeypatch):
+    task, context = dags_check_offsets(fresh_topic, {"generate": False}, monkeypatch)
+    assert (task.topic, task.expect_new) == (fresh_topic, "False")
+    started = time.monotonic()
+    with pytest.raises(AirflowSkipException, match="nothing was expected"):
+        task.execute(context=context)
+    assert time.monotonic() - started < 20
+
+
+def test_nothing_new_and_generate_on_waits_for_the_messages(fresh_topic, monkeypatch):
+    task, context = dags_check_offsets(fresh_topic, {}, monkeypatch)  # the trigger form's default: generate
+    assert (task.topic, task.expect_new) == (fresh_topic, "True")
+    task.timeout, task.poke_interval = 3, 1  # the DAG waits a minute; the outcome is the same
+    started = time.monotonic()
+    with pytest.raises(AirflowSkipException, match="within 3s: already ingested"):
+        task.execute(context=context)
+    assert 3 <= time.monotonic() - started < 30

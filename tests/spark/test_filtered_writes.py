@@ -25,8 +25,10 @@ from confluent_kafka import Producer
 from game_events import contract, lake
 from game_events.generator import generate_day, send_via_kafka
 from game_events.kafka import delete_topic, ensure_topic, producer_config
+from game_events.serde import DecodeError, decode_event
 from game_events.settings import PROJECT_ROOT, Settings
 from game_events.spark_submit import submit_command
+from tests.api.topic_reader import read_topic
 from tests.factories import a_guild_join, a_purchase
 
 JOB = PROJECT_ROOT / "spark" / "filtered_writes.py"
@@ -47,6 +49,15 @@ def produce(settings: Settings, events: list[dict]) -> None:
     for event in events:
         producer.produce(settings.kafka_topic, key=event["user_id"].encode(), value=orjson.dumps(event))
     assert producer.flush(30) == 0
+
+
+def contract_problems(raw: bytes) -> tuple[str, list[str]]:
+    """(reason, problems) the contract's Python validator gives a raw record, as the quarantine stores them."""
+    try:
+        problems = [f"{p.reason}:{p.field}" for p in contract.validate(decode_event(raw))]
+    except DecodeError as exc:
+        problems = [str(exc.reason)]
+    return problems[0].split(":")[0], problems
 
 
 def lake_rows(root: Path) -> list[dict]:
@@ -120,8 +131,14 @@ def test_quarantine_holds_every_malformed_record_with_a_reason(scenario):
     injected = scenario["day1"].truth["injected"]["malformed"] + scenario["day2"].truth["injected"]["malformed"]
     assert len(refused) == injected
     assert {row["reason"] for row in refused} <= {str(r) for r in contract.Reason}
-    assert all(row["raw_value"] and row["topic"] and row["kafka_offset"] is not None for row in refused)
     assert set(scenario["day1"].malformed) | set(scenario["day2"].malformed) == {r["raw_value"] for r in refused}
+    # Each refused record's coordinates are where the broker holds it, and its problems are the contract's.
+    topic = scenario["settings"].kafka_topic
+    in_kafka = {m.value(): (m.topic(), m.partition(), m.offset()) for m in read_topic(topic)}
+    assert {r["raw_value"]: (r["topic"], r["kafka_partition"], r["kafka_offset"]) for r in refused} == {
+        r["raw_value"]: in_kafka[r["raw_value"]] for r in refused}
+    assert {r["raw_value"]: (r["reason"], r["problems"]) for r in refused} == {
+        r["raw_value"]: contract_problems(r["raw_value"]) for r in refused}
 
 
 def test_manifests_count_duplicates_late_events_and_restatement(scenario):

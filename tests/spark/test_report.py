@@ -24,6 +24,7 @@ from spark.analysis.runner import run_analyses
 from spark.analysis.staging import TABLES, published_dir, staging_dir
 from spark.analysis.tables import read_table
 from spark.report import NotStaged, main as report_main, publish_day
+from tests.report_page import shown_figures, truth_figures
 from tests.spark.lake_builder import build_generated_days
 
 DAYS = [date(2026, 12, 1), date(2026, 12, 2)]
@@ -92,8 +93,10 @@ def test_summary_holds_the_headline_figures_and_the_truth_verdict(published, set
     assert quality["written_rows_last_run"] == expected["written_rows"] == quality["rows_in_lake"] == 400
 
 
-def test_report_is_one_self_contained_page(published):
+def test_report_is_one_self_contained_page(published, settings):
     page = (published / "report.html").read_text()
+    truth = json.loads((settings.truth_dir / f"{DAY}.json").read_text())
+    assert shown_figures(page) == truth_figures(truth)  # the cards and the items table, against the generator
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch
     assert page.count("data:image/png;base64,") == len(CHARTS)
@@ -170,6 +173,7 @@ def test_one_application_analyses_and_publishes_the_same_artifacts(published, se
     assert json.loads((published / "run.json").read_text())["run_id"] == "one-application"
     for name, table in tables.items():
         assert f"{name}: {len(table.rows)} rows" in result.stdout
-    players = json.loads((published / "summary.json").read_text())["events"]  # 400 less automation's
+    truth = json.loads((settings.truth_dir / f"{DAY}.json").read_text())
+    players = sum(truth["events_by_type"].values())  # the generator's count: 400 less automation's
     assert f"published {published} (events: {players}, ground truth: match)" in result.stdout
     assert not staging_dir(settings.artifacts_dir, DAY, "one-application").exists()
