@@ -86,6 +86,11 @@ class AirflowClient:
     def backfill(self, backfill_id: int) -> dict:
         return self._call("GET", f"/backfills/{backfill_id}")
 
+    def backfills(self, dag_id: str = DAG_ID) -> list[dict]:
+        """The DAG's backfills, newest first (those started from the UI too)."""
+        listed = self._call("GET", "/backfills", params={"dag_id": dag_id, "limit": 100})["backfills"]
+        return sorted(listed, key=lambda backfill: backfill["id"], reverse=True)
+
     def dag_runs(self, dag_id: str = DAG_ID, limit: int = 100) -> list[dict]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": limit,
                                                                      "order_by": "-run_after"})["dag_runs"]
