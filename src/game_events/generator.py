@@ -146,7 +146,7 @@ def _generate(day: date, n_events: int, seed: int, duplicates: float, late: floa
         received_at = event_ts + timedelta(microseconds=rng.randrange(5_000, 2_000_000))
         on_day.append(build_event(rng, player, day, event_ts, received_at, weekend_boost))
     offline = offline_players(outage, players, day, seed) if outage else set()
-    events_lost = sum(1 for event in on_day if event["user_id"] in offline)
+    lost = [event for event in on_day if event["user_id"] in offline]
     on_day = [event for event in on_day if event["user_id"] not in offline]
 
     late_ones = late_events(rng, players, day, round(late * n_events), build_event)
@@ -165,7 +165,8 @@ def _generate(day: date, n_events: int, seed: int, duplicates: float, late: floa
         "late_player_events_by_type": sorted_dict(Counter(e["event_type"] for e in late_by_player)),
         "malformed": len(bad_records),
         "outage": None if outage is None else {"provider": outage.provider, "offline_share": outage.offline_share,
-                                               "players_offline": len(offline), "events_lost": events_lost},
+                                               "players_offline": len({event["user_id"] for event in lost}),
+                                               "events_lost": len(lost)},
     }
     return GeneratedDay(day=day, seed=seed, n_events=n_events, events=send_order, malformed=bad_records,
                         truth=truth, players=by_id)
