@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spark.analysis import deviations
 from spark.analysis.tables import Table
 
 # Metrics whose 7- and 28-day totals mean something (conversion is a ratio: only its mean does).
@@ -57,6 +58,16 @@ def quality_headlines(data_quality: Table) -> dict[str, Any]:
     return figures
 
 
+def deviation_headlines(tables: dict[str, Table]) -> dict[str, Any]:
+    """The verdict on today: the opening sentence, the flagged figures, the movers and the rule used."""
+    figures = deviations.judged_figures(tables["trends"], tables["dimension_trends"])
+    found = deviations.anomalies(figures)
+    return {"verdict": deviations.verdict_sentence(figures, found), "anomalies": found,
+            "movers": deviations.movers(figures), "deviation_rule": deviations.RULE,
+            "figures_judged": sum(1 for f in figures if f["verdict"] and f["verdict"]["baseline"]["days"]
+                                  >= deviations.MIN_BASELINE_DAYS)}
+
+
 def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> dict[str, Any]:
     day_text = tables["engagement"].day.isoformat()
     engagement = tables["engagement"].rows[0]
@@ -66,6 +77,8 @@ def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> di
     return {
         "date": day_text,
         "has_events": all_events > 0,
+        # Today against its trailing baseline (spark/analysis/deviations.py): what the report opens with.
+        **deviation_headlines(tables),
         # The business figures count players' events only; automation is counted beside them.
         "events": engagement["events"],
         "events_by_type": {row["event_type"]: row["events"] for row in tables["daily_event_counts"].rows},
