@@ -84,5 +84,5 @@ def test_the_rendered_page_shows_the_answers(published, tmp_path):
     summary = json.loads((published / "summary.json").read_text())
     assert f"Game events — {DAY.isoformat()}" in dom
     assert "The figures match the generator's ground truth (16 checks)." in dom
-    assert f"{summary['events']:,}" in dom and dom.count("<img") == 7  # the automation chart joined the six
+    assert f"{summary['events']:,}" in dom and dom.count("<img") == 9  # automation, then the provider and item trends joined the six
     assert "<h2>Automation</h2>" in dom and "GuildQuest app" in dom

@@ -120,8 +120,8 @@ def _generate(args: argparse.Namespace) -> int:
     from game_events.settings import load_settings
 
     settings = load_settings()
-    outage = Outage.parse(args.outage) if args.outage else None
     try:
+        outage = Outage.parse(args.outage) if args.outage else None
         day = generate_day(args.date, args.events, args.seed, duplicates=args.duplicates, late=args.late,
                            malformed=args.malformed, outage=outage)
     except ValueError as exc:
