@@ -56,7 +56,7 @@ def published(tmp_path_factory):
     build_generated_days(data_dir, DAYS, n_events=500, seed=11, duplicates=0.03, malformed=0.01)
     common = ["--date", DAY.isoformat(), "--run-id", "scheduled__2026-12-12T00:00:00+00:00",
               "--data-dir", str(data_dir)]
-    assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,data_quality"])  # 3 days x 7
+    assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,dimension_trends,data_quality"])  # 3 days x 7
     analyzed = spark_submit("analyze.py", common + ["--only", "daily_event_counts,purchases_by_item,guild_joins,"
                                                               "host_providers,user_agents,clients,automation,"
                                                               "engagement"])
