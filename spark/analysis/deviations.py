@@ -99,7 +99,8 @@ def movers(figures: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any
     return rows[:limit]
 
 
-def _amount(figure: str, value: float) -> str:
+def amount(figure: str, value: float) -> str:
+    """A figure's value for people: shares and conversion in %, revenue in dollars, counts whole."""
     if figure.startswith("share_of") or figure == "conversion":
         return f"{value:.1%}"
     if figure == "revenue_cents":
@@ -111,9 +112,9 @@ def describe(anomaly: dict[str, Any]) -> str:
     """One anomaly for people, e.g. `comcast.com's share of players 11.9 % is below its usual 21.2–35.3 %`."""
     name = anomaly["figure"].replace("_cents", "").replace("_", " ")
     subject = f"{anomaly['member']}'s {name}" if anomaly["member"] else name
-    low, high = (_amount(anomaly["figure"], bound) for bound in anomaly["band"])
-    return (f"{subject} {_amount(anomaly['figure'], anomaly['today'])} is {anomaly['direction']} its usual "
-            f"{low} – {high} (median {_amount(anomaly['figure'], anomaly['baseline']['median'])} "
+    low, high = (amount(anomaly["figure"], bound) for bound in anomaly["band"])
+    return (f"{subject} {amount(anomaly['figure'], anomaly['today'])} is {anomaly['direction']} its usual "
+            f"{low} – {high} (median {amount(anomaly['figure'], anomaly['baseline']['median'])} "
             f"of {anomaly['baseline']['days']} earlier days)")
 
 

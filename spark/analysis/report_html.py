@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from spark.analysis.deviations import amount
 from spark.analysis.tables import Table
 
 # (table, heading, what it answers) in the order the page shows the day's answers.
@@ -183,8 +184,10 @@ def _figure_name(anomaly: dict[str, Any]) -> str:
 def deviations_html(summary: dict[str, Any]) -> str:
     """The flagged figures, then the movers, then the rule that judged them."""
     rule = summary["deviation_rule"]
-    flagged = [[_figure_name(a), a["direction"], a["today"], a["baseline"]["median"], a["baseline"]["mad"],
-                f"{_text(a['band'][0])} – {_text(a['band'][1])}", a["baseline"]["days"]] for a in summary["anomalies"]]
+    flagged = [[_figure_name(a), a["direction"], *(amount(a["figure"], value) for value in (
+                    a["today"], a["baseline"]["median"], a["baseline"]["mad"])),
+                f"{amount(a['figure'], a['band'][0])} – {amount(a['figure'], a['band'][1])}", a["baseline"]["days"]]
+               for a in summary["anomalies"]]
     movers = [[m["dimension"], m["member"], m["metric"], _share(m["today"]), _share(m["baseline_median"]),
                f"{m['change'] * 100:+.2f} pts", f"{_share(m['band_low'])} – {_share(m['band_high'])}", m["score"],
                "yes" if m["flagged"] else "no"] for m in summary["movers"]]
