@@ -194,3 +194,16 @@ def test_the_task_log_shows_each_table_with_its_row_count_and_first_rows():
         "    ... 2 more rows"]
     empty = make_table("guild_joins", DAY, [("guild_id", "string")], [])
     assert describe(empty).splitlines() == ["guild_joins: 0 rows", "    guild_id"]
+
+
+def test_both_trend_analyses_read_28_days_and_the_28_before_them():
+    from datetime import timedelta
+
+    from spark.analysis.views import days_needed
+
+    # 28 days shown, each with a baseline over the 28 days before it: 56 days ending at D.
+    for names in (["trends"], ["dimension_trends"], ["engagement", "dimension_trends"]):
+        first, last = days_needed(DAY, names)
+        assert (last - first).days + 1 == 56 and last == DAY, names
+    assert days_needed(DAY, ["engagement", "host_providers"]) == (DAY, DAY)
+    assert days_needed(DAY, ["trends"])[0] == DAY - timedelta(days=55)
