@@ -11,7 +11,7 @@ a median, where it would drag a mean and inflate a standard deviation):
 
 Z_LIMIT = 5 robust sigmas and a 25 % minimum change were chosen by measurement on the generator, whose
 days are far from normal: players' activity is heavy-tailed (one big player skipping a day moves a
-small provider's share of events by a third) and weekends convert about 15 % better. Over 38 normal
+provider's share of events by up to a third) and weekends convert about 15 % better. Over 38 normal
 generated days of 20,000 events, Iglewicz and Hoaglin's usual cut-off of 3.5 without a minimum change
 flagged 22 days; this rule flagged 4, while half of one provider's players going offline (the
 generator's --outage) is flagged. Judged: every headline figure (the trends metrics) and every
@@ -118,13 +118,18 @@ def describe(anomaly: dict[str, Any]) -> str:
             f"of {anomaly['baseline']['days']} earlier days)")
 
 
+def with_history(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The figures whose baseline has enough days to be flagged (the ones the verdict speaks for)."""
+    return [f for f in figures if f["verdict"] and f["verdict"]["baseline"]["days"] >= MIN_BASELINE_DAYS]
+
+
 def verdict_sentence(figures: list[dict[str, Any]], found: list[dict[str, Any]], shown: int = 3) -> str:
     """The report's opening sentence: 'Nothing unusual today' (and why one can say so) or what is unusual."""
     if found:
         listed = "; ".join(describe(anomaly) for anomaly in found[:shown])
         more = f"; and {len(found) - shown} more (see Deviations)" if len(found) > shown else ""
         return f"Unusual today: {listed}{more}."
-    judged = [f for f in figures if f["verdict"] and f["verdict"]["baseline"]["days"] >= MIN_BASELINE_DAYS]
+    judged = with_history(figures)
     if not judged:
         return (f"Nothing unusual today, as far as can be told: no figure has {MIN_BASELINE_DAYS} earlier days "
                 "of data to compare with yet.")

@@ -182,7 +182,7 @@ def _figure_name(anomaly: dict[str, Any]) -> str:
 
 
 def deviations_html(summary: dict[str, Any]) -> str:
-    """The flagged figures, then the movers, then the rule that judged them."""
+    """The rule that judges today's figures, the flagged ones, then the movers."""
     rule = summary["deviation_rule"]
     flagged = [[_figure_name(a), a["direction"], *(amount(a["figure"], value) for value in (
                     a["today"], a["baseline"]["median"], a["baseline"]["mad"])),

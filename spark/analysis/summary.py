@@ -64,8 +64,7 @@ def deviation_headlines(tables: dict[str, Table]) -> dict[str, Any]:
     found = deviations.anomalies(figures)
     return {"verdict": deviations.verdict_sentence(figures, found), "anomalies": found,
             "movers": deviations.movers(figures), "deviation_rule": deviations.RULE,
-            "figures_judged": sum(1 for f in figures if f["verdict"] and f["verdict"]["baseline"]["days"]
-                                  >= deviations.MIN_BASELINE_DAYS)}
+            "figures_judged": len(deviations.with_history(figures))}
 
 
 def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> dict[str, Any]:
