@@ -162,7 +162,8 @@ def _differences(expected: Any, actual: Any, shown: int = 5) -> str:
 
 def trends_html(trends: Table, summary: dict[str, Any], charts: dict[str, bytes]) -> str:
     columns = ["metric", "value", "day_over_day_change", "day_over_day_ratio", "week_over_week_change",
-               "week_over_week_ratio", "trailing_7d_mean", "total_7_days", "total_28_days", "days_with_data_28"]
+               "week_over_week_ratio", "trailing_7d_mean", "baseline_median", "baseline_mad", "total_7_days",
+               "total_28_days", "days_with_data_28"]
     rows = [[metric] + [figures.get(c) for c in columns[1:]] for metric, figures in summary["trends"].items()]
     daily = pd.DataFrame(list(trends.rows), columns=trends.column_names)
     series = ""

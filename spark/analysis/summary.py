@@ -23,7 +23,8 @@ def _top(table: Table, key: str, value: str, where: dict[str, Any] | None = None
 
 
 def trend_headlines(trends: Table, day_text: str) -> dict[str, Any]:
-    """Per metric: D's value, its changes, the trailing means, and 7/28-day totals of the days present."""
+    """Per metric: D's value, its changes, the trailing mean and baseline (both without D), and 7/28-day
+    totals of the days present."""
     headlines: dict[str, Any] = {}
     for metric in sorted({row["metric"] for row in trends.rows}):
         series = [row for row in trends.rows if row["metric"] == metric]
@@ -31,7 +32,7 @@ def trend_headlines(trends: Table, day_text: str) -> dict[str, Any]:
         last_7 = [row["value"] for row in series if row["in_last_7_days"]]
         figures = {key: today[key] if today else None
                    for key in ("value", "day_over_day_change", "day_over_day_ratio", "week_over_week_change",
-                               "week_over_week_ratio", "trailing_7d_mean")}
+                               "week_over_week_ratio", "trailing_7d_mean", "baseline_median", "baseline_mad")}
         figures.update(days_with_data_7=len(last_7), days_with_data_28=len(series))
         if metric in ADDITIVE_METRICS:
             figures.update(total_7_days=sum(last_7), total_28_days=sum(row["value"] for row in series))
