@@ -22,6 +22,7 @@ Every step runs by hand with the same arguments (see README, "Running steps by h
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -97,6 +98,9 @@ def _spark_submit(task_id: str, application: str, args: list[str], **kwargs) -> 
         "duplicate_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of events re-sent."),
         "late_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of late events for D-1."),
         "malformed_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of malformed records."),
+        "outage": Param("", type="string", pattern=r"^([a-z0-9.-]+(:(0(\.[0-9]+)?|1(\.0+)?))?)?$",
+                        description="A deviation for the report to flag: PROVIDER[:SHARE] takes SHARE (default "
+                                    "0.5) of one provider's players offline for D, e.g. comcast.com. Empty: none."),
     },
     tags=["game-events", "kafka", "spark"],
     doc_md=__doc__,
@@ -121,7 +125,8 @@ def game_events_daily():
                 f"{sys.executable} -m game_events.cli generate --date {day} --events {params['events_per_day']} "
                 f"--seed {params['seed']} --via {params['generate_via']} "
                 f"--duplicates {params['duplicate_rate']} --late {params['late_rate']} "
-                f"--malformed {params['malformed_rate']}")
+                f"--malformed {params['malformed_rate']}"
+                + (f" --outage {shlex.quote(params['outage'])}" if params.get("outage") else ""))
 
     # The reusable sensor from plugins/game_events_airflow: waits up to a minute for messages in flight,
     # skips the ingest when nothing is new (another run may already have ingested this day's events);

@@ -4,7 +4,7 @@
         [--only trends,data_quality] [--publish] [--data-dir PATH]
     # or: .venv/bin/python -m game_events.cli spark-submit spark/analyze.py --date 2026-11-27 --run-id manual-1
 
-Without --only it runs all ten analyses (spark/analysis/sql/*.sql). Tables land in
+Without --only it runs every analysis (spark/analysis/sql/*.sql). Tables land in
 <data>/artifacts/.staging/<D>/<run id>/tables/. With --publish the same application then builds the
 charts, report.html and summary.json and publishes data/artifacts/<D>/ (what `spark/report.py` does on
 its own; the report needs no Spark, so it runs after the session stops): the DAG's one analysis task

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from game_events import contract
-from game_events.generator import generate_day, write_truth
+from game_events.generator import Outage, generate_day, write_truth
 from game_events.serde import DecodeError, decode_event
 from tests.api.truth_recount import provider_from_host, recount
 
@@ -170,3 +170,30 @@ def test_an_empty_day_has_an_empty_truth(tmp_path):
     assert day.truth["lake_rows_by_type"] == {"join_guild": 0, "purchase_item": 0}
     assert day.truth["events_by_client_class"] == {} and day.truth["automation_events_by_client_provider"] == {}
     assert json.loads(write_truth(day, tmp_path).read_text()) == day.truth  # the file holds the whole truth
+
+
+def test_an_outage_takes_a_seeded_share_of_one_providers_players_offline():
+    normal = generate_day(DAY, 3_000, seed=4)
+    outage = generate_day(DAY, 3_000, seed=4, outage=Outage("comcast.com", 0.5))
+    assert outage.events == generate_day(DAY, 3_000, seed=4, outage=Outage.parse("comcast.com:0.5")).events
+    recorded = outage.truth["injected"]["outage"]
+    assert normal.truth["injected"]["outage"] is None
+    # The outage day is the normal day without the offline players' events: nothing else changes.
+    offline = {e["user_id"] for e in normal.events} - {e["user_id"] for e in outage.events}
+    assert outage.events == [e for e in normal.events if e["user_id"] not in offline]
+    assert {normal.players[user].provider.domain for user in offline} == {"comcast.com"}
+    comcast_players = {e["user_id"] for e in normal.events if normal.players[e["user_id"]].provider.domain
+                       == "comcast.com"}
+    assert recorded == {"provider": "comcast.com", "offline_share": 0.5, "players_offline": len(offline),
+                        "events_lost": len(normal.events) - len(outage.events)}
+    assert 0.3 < len(offline) / len(comcast_players) < 0.7
+    assert outage.truth["users_by_provider"]["comcast.com"] == len(comcast_players) - len(offline)
+    assert {p: n for p, n in outage.truth["users_by_provider"].items() if p != "comcast.com"} == {
+        p: n for p, n in normal.truth["users_by_provider"].items() if p != "comcast.com"}
+
+
+def test_an_outage_of_an_unknown_provider_is_refused():
+    with pytest.raises(ValueError, match="unknown provider"):
+        generate_day(DAY, 100, outage=Outage("example.org"))
+    with pytest.raises(ValueError, match="offline share"):
+        generate_day(DAY, 100, outage=Outage("comcast.com", 0.0))

@@ -57,7 +57,7 @@ def published(tmp_path_factory):
     build_generated_days(data_dir, DAYS, n_events=500, seed=11, duplicates=0.03, malformed=0.01)
     common = ["--date", DAY.isoformat(), "--run-id", "scheduled__2026-12-12T00:00:00+00:00",
               "--data-dir", str(data_dir)]
-    assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,data_quality"])  # 3 days x 7
+    assert "trends: 21 rows" in spark_submit("analyze.py", common + ["--only", "trends,dimension_trends,data_quality"])  # 3 days x 7
     analyzed = spark_submit("analyze.py", common + ["--only", "daily_event_counts,purchases_by_item,guild_joins,"
                                                               "host_providers,user_agents,clients,automation,"
                                                               "engagement"])
@@ -87,5 +87,5 @@ def test_the_rendered_page_shows_the_answers(published, tmp_path):
     assert "The figures match the generator's ground truth (16 checks)." in dom
     # What the browser shows, against the generator's truth file (not the report's own summary.json).
     assert shown_figures(dom) == truth_figures(truth)
-    assert dom.count("<img") == 7  # the automation chart joined the six
+    assert dom.count("<img") == 9  # automation, then the provider and item trends joined the six
     assert "<h2>Automation</h2>" in dom and "GuildQuest app" in dom

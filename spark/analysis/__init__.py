@@ -1,4 +1,4 @@
-"""The daily analyses: ten SparkSQL questions over the lake, and the day's artifacts.
+"""The daily analyses: eleven SparkSQL questions over the lake, and the day's artifacts.
 
 Each analysis is one plain SQL file, `sql/<name>.sql`, whose output table has the same name. The SQL
 reads temp views that `views.py` registers (`events`, `player_events`: the business questions count
@@ -24,5 +24,6 @@ ANALYSES: tuple[str, ...] = (
     "automation",
     "engagement",
     "trends",
+    "dimension_trends",
     "data_quality",
 )

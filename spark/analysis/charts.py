@@ -76,15 +76,46 @@ def trends_chart(trends: pd.DataFrame) -> bytes:
         series = trends[trends["metric"] == metric].assign(day=lambda f: pd.to_datetime(f["event_date"]))
         axis.plot(series["day"], series["value"], marker="o", color=_COLOURS[position % len(_COLOURS)])
         axis.plot(series["day"], series["trailing_7d_mean"], linestyle="--", color="grey", linewidth=1)
+        axis.plot(series["day"], series["baseline_median"], linestyle=":", color="black", linewidth=1)
         recent = series[series["in_last_7_days"]]
         if not recent.empty:
             axis.axvspan(recent["day"].min(), recent["day"].max(), color="#eeeeee", zorder=0)
         axis.set_ylabel(metric, rotation=0, ha="right", fontsize=8)
         axis.xaxis.set_major_locator(mdates.DayLocator(interval=every))
         axis.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    figure.suptitle("Last 28 days (shaded: last 7; dashed: trailing 7-day mean)")
+    figure.suptitle("Last 28 days (shaded: last 7; dashed: mean of the 7 days before; dotted: median of the 28 before)")
     figure.autofmt_xdate()
     return _png(figure)
+
+
+def dimension_chart(shares: pd.DataFrame, dimension: str, metrics: tuple[str, ...], title: str) -> bytes:
+    """One panel per metric, one line per provider or item, over the days of the window."""
+    rows = shares[shares["dimension"] == dimension].assign(day=lambda f: pd.to_datetime(f["event_date"]))
+    members = sorted(rows["member"].unique())
+    figure, axes = plt.subplots(len(metrics), 1, figsize=(11, 2.1 * len(metrics) + 0.8), sharex=True, squeeze=False)
+    for metric, axis in zip(metrics, axes[:, 0]):
+        for position, member in enumerate(members):
+            series = rows[(rows["member"] == member) & (rows["metric"] == metric)]
+            axis.plot(series["day"], series["value"] * 100, marker=".", label=member,
+                      color=_COLOURS[position % len(_COLOURS)], linestyle="-" if position < len(_COLOURS) else "--")
+        axis.set_ylabel(f"{metric.replace('_', ' ')} (%)", fontsize=8)
+        axis.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.suptitle(title)
+    figure.autofmt_xdate()
+    return _png(figure)
+
+
+def provider_trends_chart(shares: pd.DataFrame) -> bytes:
+    return dimension_chart(shares, "host_provider", ("share_of_players", "share_of_events", "share_of_purchases",
+                                                     "share_of_revenue", "conversion"),
+                           "Providers over the last 28 days: shares of the day's players, events, purchases, "
+                           "revenue; conversion")
+
+
+def item_trends_chart(shares: pd.DataFrame) -> bytes:
+    return dimension_chart(shares, "item_type", ("share_of_purchases", "share_of_revenue"),
+                           "Items over the last 28 days: shares of the day's purchases and revenue")
 
 
 def user_agents_chart(agents: pd.DataFrame) -> bytes:
@@ -126,6 +157,8 @@ def render_charts(tables: dict[str, Table]) -> dict[str, bytes]:
         "host_providers": (providers_chart, "host_providers"),
         "provider_items": (provider_items_chart, "host_providers"),
         "trends": (trends_chart, "trends"),
+        "provider_trends": (provider_trends_chart, "dimension_trends"),
+        "item_trends": (item_trends_chart, "dimension_trends"),
         "user_agents": (user_agents_chart, "user_agents"),
         "automation": (automation_chart, "automation"),
         "data_quality": (data_quality_chart, "data_quality"),
@@ -135,6 +168,8 @@ def render_charts(tables: dict[str, Table]) -> dict[str, bytes]:
         data = frames[source]
         if chart == "provider_items":
             data = data[data["item_type"] != "all"]
+        elif chart in ("provider_trends", "item_trends"):
+            data = data[data["dimension"] == ("host_provider" if chart == "provider_trends" else "item_type")]
         if not data.empty:
             charts[chart] = maker(frames[source])
     return charts

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from spark.analysis.deviations import amount
 from spark.analysis.tables import Table
 
 # (table, heading, what it answers) in the order the page shows the day's answers.
@@ -33,6 +34,7 @@ ANSWERS = (
 )
 CHARTS_OF = {"purchases_by_item": ["purchases_by_item"], "host_providers": ["host_providers", "provider_items"],
              "user_agents": ["user_agents"], "automation": ["automation"], "trends": ["trends"],
+             "dimension_trends": ["provider_trends", "item_trends"],
              "data_quality": ["data_quality"]}
 CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -44,6 +46,8 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f0f3f8; } td:first-child, th:first-child { text-align: left; }
 .ok { color: #2e7d32; font-weight: bold; } .bad { color: #c62828; font-weight: bold; }
+.verdict { font-size: 1.15em; padding: 0.6em 1em; border-radius: 6px; background: #f0f3f8; }
+.verdict.bad { background: #fdecea; }
 .note { background: #fff8e1; border-left: 4px solid #f9a825; padding: 0.6em 1em; }
 img { max-width: 100%; display: block; margin: 0.6em 0; } .wide { overflow-x: auto; }
 """
@@ -158,7 +162,8 @@ def _differences(expected: Any, actual: Any, shown: int = 5) -> str:
 
 def trends_html(trends: Table, summary: dict[str, Any], charts: dict[str, bytes]) -> str:
     columns = ["metric", "value", "day_over_day_change", "day_over_day_ratio", "week_over_week_change",
-               "week_over_week_ratio", "trailing_7d_mean", "total_7_days", "total_28_days", "days_with_data_28"]
+               "week_over_week_ratio", "trailing_7d_mean", "baseline_median", "baseline_mad", "total_7_days",
+               "total_28_days", "days_with_data_28"]
     rows = [[metric] + [figures.get(c) for c in columns[1:]] for metric, figures in summary["trends"].items()]
     daily = pd.DataFrame(list(trends.rows), columns=trends.column_names)
     series = ""
@@ -169,10 +174,53 @@ def trends_html(trends: Table, summary: dict[str, Any], charts: dict[str, bytes]
             + html_table(columns, rows) + series)
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def _figure_name(anomaly: dict[str, Any]) -> str:
+    return f"{anomaly['member']}: {anomaly['figure']}" if anomaly["member"] else anomaly["figure"]
+
+
+def deviations_html(summary: dict[str, Any]) -> str:
+    """The rule that judges today's figures, the flagged ones, then the movers."""
+    rule = summary["deviation_rule"]
+    flagged = [[_figure_name(a), a["direction"], *(amount(a["figure"], value) for value in (
+                    a["today"], a["baseline"]["median"], a["baseline"]["mad"])),
+                f"{amount(a['figure'], a['band'][0])} – {amount(a['figure'], a['band'][1])}", a["baseline"]["days"]]
+               for a in summary["anomalies"]]
+    movers = [[m["dimension"], m["member"], m["metric"], _share(m["today"]), _share(m["baseline_median"]),
+               f"{m['change'] * 100:+.2f} pts", f"{_share(m['band_low'])} – {_share(m['band_high'])}", m["score"],
+               "yes" if m["flagged"] else "no"] for m in summary["movers"]]
+    return (f"<p>Each of the {summary['figures_judged']} figures with at least {rule['min_baseline_days']} earlier "
+            f"days of data is judged against its baseline, the {html.escape(rule['baseline'])}: it is flagged "
+            f"outside the band {html.escape(rule['band'])}, with z_limit = {rule['z_limit']:g} and "
+            f"min_relative_change = {rule['min_relative_change']:.0%}. A robust band: one odd earlier day moves "
+            "a median and a MAD hardly at all.</p><h3>Flagged today</h3>"
+            + html_table(["figure", "direction", "today", "baseline median", "baseline MAD", "band",
+                          "baseline days"], flagged)
+            + "<h3>Movers: the provider and item shares that moved most against their baseline</h3>"
+            "<p>score = (today − median) / the band's half-width; beyond ±1 is outside the band.</p>"
+            + html_table(["dimension", "member", "metric", "today", "baseline median", "change", "band", "score",
+                          "flagged"], movers))
+
+
+def dimension_trends_html(table: Table, charts: dict[str, bytes]) -> str:
+    """The two charts, then today's shares beside their baselines (the whole series is in the CSV)."""
+    today = [row for row in table.rows if row["event_date"] == table.day.isoformat()]
+    rows = [[row["dimension"], row["member"], row["metric"], _share(row["value"]), _share(row["baseline_median"]),
+             row["baseline_days"]] for row in today]
+    return (chart_html("provider_trends", charts) + chart_html("item_trends", charts)
+            + f"<h3>At {html.escape(table.day.isoformat())}</h3>"
+            + html_table(["dimension", "member", "metric", "today", "baseline median", "baseline days"], rows))
+
+
 def render_report(tables: dict[str, Table], summary: dict[str, Any], checks: list[dict[str, Any]] | None,
                   charts: dict[str, bytes]) -> str:
     day = summary["date"]
+    verdict_class = "verdict bad" if summary["anomalies"] else "verdict"
     sections = [f"<h1>Game events — {html.escape(day)}</h1>",
+                f'<p class="{verdict_class}">{html.escape(summary["verdict"])}</p>',
                 "<p>The day's answers from the lake's valid, de-duplicated events (UTC day). The business figures "
                 "count players (web browsers and the game's apps); automation is reported on its own.</p>"]
     if not summary["has_events"]:
@@ -184,6 +232,9 @@ def render_report(tables: dict[str, Table], summary: dict[str, Any], checks: lis
         sections.append(f"<h2>{html.escape(heading)}</h2><p>{html.escape(question)}</p>{images}"
                         + table_html(tables[name]))
     sections += ["<h2>Trends (last 28 days)</h2>", trends_html(tables["trends"], summary, charts),
+                 "<h2>Trends per provider and item (last 28 days)</h2>",
+                 dimension_trends_html(tables["dimension_trends"], charts),
+                 "<h2>Deviations</h2>", deviations_html(summary),
                  "<h2>Data quality</h2>", _quality_html(summary["data_quality"]),
                  chart_html("data_quality", charts), table_html(tables["data_quality"])]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spark.analysis import deviations
 from spark.analysis.tables import Table
 
 # Metrics whose 7- and 28-day totals mean something (conversion is a ratio: only its mean does).
@@ -22,7 +23,8 @@ def _top(table: Table, key: str, value: str, where: dict[str, Any] | None = None
 
 
 def trend_headlines(trends: Table, day_text: str) -> dict[str, Any]:
-    """Per metric: D's value, its changes, the trailing means, and 7/28-day totals of the days present."""
+    """Per metric: D's value, its changes, the trailing mean and baseline (both without D), and 7/28-day
+    totals of the days present."""
     headlines: dict[str, Any] = {}
     for metric in sorted({row["metric"] for row in trends.rows}):
         series = [row for row in trends.rows if row["metric"] == metric]
@@ -30,7 +32,7 @@ def trend_headlines(trends: Table, day_text: str) -> dict[str, Any]:
         last_7 = [row["value"] for row in series if row["in_last_7_days"]]
         figures = {key: today[key] if today else None
                    for key in ("value", "day_over_day_change", "day_over_day_ratio", "week_over_week_change",
-                               "week_over_week_ratio", "trailing_7d_mean")}
+                               "week_over_week_ratio", "trailing_7d_mean", "baseline_median", "baseline_mad")}
         figures.update(days_with_data_7=len(last_7), days_with_data_28=len(series))
         if metric in ADDITIVE_METRICS:
             figures.update(total_7_days=sum(last_7), total_28_days=sum(row["value"] for row in series))
@@ -57,6 +59,15 @@ def quality_headlines(data_quality: Table) -> dict[str, Any]:
     return figures
 
 
+def deviation_headlines(tables: dict[str, Table]) -> dict[str, Any]:
+    """The verdict on today: the opening sentence, the flagged figures, the movers and the rule used."""
+    figures = deviations.judged_figures(tables["trends"], tables["dimension_trends"])
+    found = deviations.anomalies(figures)
+    return {"verdict": deviations.verdict_sentence(figures, found), "anomalies": found,
+            "movers": deviations.movers(figures), "deviation_rule": deviations.RULE,
+            "figures_judged": len(deviations.with_history(figures))}
+
+
 def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> dict[str, Any]:
     day_text = tables["engagement"].day.isoformat()
     engagement = tables["engagement"].rows[0]
@@ -66,6 +77,8 @@ def build_summary(tables: dict[str, Table], truth_verdict: dict[str, Any]) -> di
     return {
         "date": day_text,
         "has_events": all_events > 0,
+        # Today against its trailing baseline (spark/analysis/deviations.py): what the report opens with.
+        **deviation_headlines(tables),
         # The business figures count players' events only; automation is counted beside them.
         "events": engagement["events"],
         "events_by_type": {row["event_type"]: row["events"] for row in tables["daily_event_counts"].rows},

@@ -1,8 +1,8 @@
 """The temp views the analysis SQL reads: `events` (the lake), `player_events` (the lake without
 automation: what every business question counts) and `manifest_counts` (run manifests).
 
-`events` holds only the days the requested analyses need (the report day, or the 35 days ending at
-it for `trends`): the reader lists the lake's `event_date=` folders for those days itself and reads
+`events` holds only the days the requested analyses need (the report day, or the 56 days ending at
+it for `trends` and `dimension_trends`): the reader lists the lake's `event_date=` folders for those days itself and reads
 only them, so a report costs the same in year three as on day one. A day without a partition (or a
 lake that does not exist yet) gives an empty view with the same columns, never an error, so that a
 day without events still yields valid, empty tables.
@@ -28,13 +28,14 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = tuple((name, kind) for name, kind i
 # Business figures count players only: crawlers, scripts and HTTP libraries (client_class 'automation')
 # are reported on their own (clients, automation). Events without a User-Agent (NULL) stay in.
 PLAYER_EVENTS_SQL = "SELECT * FROM events WHERE client_class IS DISTINCT FROM 'automation'"
-# trends shows 28 days and looks 7 further back (week-over-week, trailing 7-day mean).
-TRENDS_LOOKBACK_DAYS = 34
+# trends and dimension_trends show 28 days, each with its baseline over the 28 days before it.
+TRENDS_LOOKBACK_DAYS = 55
+LOOKS_BACK = ("trends", "dimension_trends")
 
 
 def days_needed(day: date, names: list[str]) -> tuple[date, date]:
     """The first and last day of lake data the analyses `names` read for report day `day`."""
-    first = day - timedelta(days=TRENDS_LOOKBACK_DAYS) if "trends" in names else day
+    first = day - timedelta(days=TRENDS_LOOKBACK_DAYS) if set(LOOKS_BACK) & set(names) else day
     return first, day
 
 

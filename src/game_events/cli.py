@@ -121,18 +121,24 @@ def _date(text: str):
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from game_events.generator import generate_day, send_via_http, send_via_kafka, write_truth
+    from game_events.generator import Outage, generate_day, send_via_http, send_via_kafka, write_truth
     from game_events.generator_send import ApiUnavailable, Progress
     from game_events.kafka import BrokerUnavailable
     from game_events.settings import load_settings
 
     settings = load_settings()
-    day = generate_day(args.date, args.events, args.seed, duplicates=args.duplicates, late=args.late,
-                       malformed=args.malformed)
+    try:
+        outage = Outage.parse(args.outage) if args.outage else None
+        day = generate_day(args.date, args.events, args.seed, duplicates=args.duplicates, late=args.late,
+                           malformed=args.malformed, outage=outage)
+    except ValueError as exc:
+        print(f"generate: {exc}", file=sys.stderr)
+        return 2
     truth_path = write_truth(day, args.truth_dir or settings.truth_dir)
     print(f"generated {args.date}: {len(day.events):,} events ({args.events:,} on the day, "
           f"{day.truth['injected']['duplicates']:,} duplicates, {day.truth['injected']['late']:,} late), "
-          f"{len(day.malformed):,} malformed; truth in {truth_path}", flush=True)
+          f"{len(day.malformed):,} malformed{_outage_text(day.truth['injected']['outage'])}; truth in {truth_path}",
+          flush=True)
     progress = Progress(f"sending via {args.via}", len(day.events))
     try:
         if args.via == "http":
@@ -148,6 +154,13 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"generate: FAILED: {delivery.failed:,} record(s) were not delivered", file=sys.stderr)
         return 1
     return 0
+
+
+def _outage_text(outage: dict | None) -> str:
+    if not outage:
+        return ""
+    return (f", outage of {outage['provider']}: {outage['players_offline']:,} players offline, "
+            f"{outage['events_lost']:,} events not sent")
 
 
 def _fraction(text: str) -> float:
@@ -220,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--duplicates", type=_fraction, default=0.0, help="exact re-sends, fraction of --events")
     generate.add_argument("--late", type=_fraction, default=0.0, help="events of the day before, fraction")
     generate.add_argument("--malformed", type=_fraction, default=0.0, help="broken records (to Kafka), fraction")
+    generate.add_argument("--outage", metavar="PROVIDER[:SHARE]",
+                          help="take SHARE (default 0.5) of one provider's players offline for the day, "
+                               "e.g. comcast.com: a deviation the report must flag (recorded in the truth)")
     generate.add_argument("--truth-dir", help="where D.json goes (default: <data dir>/truth)")
     generate.add_argument("--topic", help="the topic (default: KAFKA_TOPIC)")
     generate.set_defaults(func=_generate)

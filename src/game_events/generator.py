@@ -4,7 +4,8 @@
 so re-generating a day only creates duplicates that the pipeline removes. It returns a `GeneratedDay`:
 
 - `.events`    valid events in send order: the day's `n_events` distinct events (every event_ts inside
-               the UTC day), plus injected exact duplicates and late events (event_ts on the day before);
+               the UTC day; fewer with an outage, which drops its offline players' events), plus injected
+               exact duplicates and late events (event_ts on the day before);
 - `.malformed` raw records that break the contract, to be produced straight to Kafka;
 - `.truth`     what the lake and the report should hold for the day (generator_truth.build_truth: business
                figures of player traffic, client figures of every event), written by `write_truth`.
@@ -32,11 +33,11 @@ from typing import Any
 from game_events import contract
 from game_events.generator_catalog import (CLIENTS, CURRENCY, GUILDS, HOURLY_ACTIVITY, ITEM_PRICES_CENTS,
                                            PROVIDERS, Client, Provider, host_for, item_weights)
-from game_events.generator_faults import late_events, malformed_records, place_in_send_order
+from game_events.generator_faults import Outage, late_events, malformed_records, offline_players, place_in_send_order
 from game_events.generator_send import Delivery, paused_gc, send_via_http, send_via_kafka
 from game_events.generator_truth import build_truth, sorted_dict
 
-__all__ = ["GeneratedDay", "Player", "Delivery", "generate_day", "build_truth", "write_truth",
+__all__ = ["GeneratedDay", "Player", "Delivery", "Outage", "generate_day", "build_truth", "write_truth",
            "send_via_kafka", "send_via_http", "players_for"]
 
 _GUILD_IDS = tuple(GUILDS)
@@ -120,19 +121,20 @@ def build_event(rng: random.Random, player: Player, day: date, event_ts: datetim
 
 
 def generate_day(day: date, n_events: int, seed: int = 0, *, duplicates: float = 0.0, late: float = 0.0,
-                 malformed: float = 0.0) -> GeneratedDay:
-    """The day's events (pure, no I/O). Fault rates are fractions of n_events added on top of it."""
+                 malformed: float = 0.0, outage: Outage | None = None) -> GeneratedDay:
+    """The day's events (pure, no I/O). Fault rates are fractions of n_events added on top of it; an
+    outage removes its offline players' events from the day (its other events stay those of the day without it)."""
     if n_events < 0:
         raise ValueError("n_events must be >= 0")
     for name, rate in (("duplicates", duplicates), ("late", late), ("malformed", malformed)):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{name} must be a fraction between 0 and 1, got {rate}")
     with paused_gc():
-        return _generate(day, n_events, seed, duplicates, late, malformed)
+        return _generate(day, n_events, seed, duplicates, late, malformed, outage)
 
 
 def _generate(day: date, n_events: int, seed: int, duplicates: float, late: float,
-              malformed: float) -> GeneratedDay:
+              malformed: float, outage: Outage | None) -> GeneratedDay:
     rng = random.Random(f"day:{day.isoformat()}:{n_events}:{seed}")
     players = players_for(n_events, seed)
     # Some players skip a day; the rest play in proportion to their (heavy-tailed) activity.
@@ -143,6 +145,9 @@ def _generate(day: date, n_events: int, seed: int, duplicates: float, late: floa
     for player, event_ts in zip(chosen, _event_times(rng, day, n_events)):
         received_at = event_ts + timedelta(microseconds=rng.randrange(5_000, 2_000_000))
         on_day.append(build_event(rng, player, day, event_ts, received_at, weekend_boost))
+    offline = offline_players(outage, players, day, seed) if outage else set()
+    lost = [event for event in on_day if event["user_id"] in offline]
+    on_day = [event for event in on_day if event["user_id"] not in offline]
 
     late_ones = late_events(rng, players, day, round(late * n_events), build_event)
     duplicate_count = min(round(duplicates * n_events), n_events)
@@ -159,6 +164,9 @@ def _generate(day: date, n_events: int, seed: int, duplicates: float, late: floa
         "late_events_by_type": sorted_dict(Counter(e["event_type"] for e in late_ones)),
         "late_player_events_by_type": sorted_dict(Counter(e["event_type"] for e in late_by_player)),
         "malformed": len(bad_records),
+        "outage": None if outage is None else {"provider": outage.provider, "offline_share": outage.offline_share,
+                                               "players_offline": len({event["user_id"] for event in lost}),
+                                               "events_lost": len(lost)},
     }
     return GeneratedDay(day=day, seed=seed, n_events=n_events, events=send_order, malformed=bad_records,
                         truth=truth, players=by_id)

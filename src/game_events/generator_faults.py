@@ -1,17 +1,21 @@
-"""Fault injection for the generator: exact duplicates, late events and malformed records.
+"""Fault injection for the generator: exact duplicates, late events, malformed records and outages.
 
 Pure helpers of `game_events.generator` (which owns the random stream they draw from):
 
 - late events belong to the day before (event_ts in its last hours) but arrive early in the day; they
   get their own event_ids, so they are new events for the previous day, never copies of its events;
 - duplicates are exact re-sends of the day's events (same event_id, same content), sent later;
-- malformed records break the contract in every way the lake's quarantine must recognise.
+- malformed records break the contract in every way the lake's quarantine must recognise;
+- an outage takes a share of one provider's players offline for the day: their events of the day are
+  not sent, so that provider's traffic drops and the day deviates from the days before it (what the
+  report's deviation verdict must flag). Who is offline depends only on (day, seed, provider).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -87,3 +91,30 @@ def malformed_records(rng: random.Random, players: Sequence[Any], day: date, cou
         event = build_event(rng, player, day, event_ts, event_ts + timedelta(milliseconds=50))
         records.append(_broken(MALFORMED_KINDS[index % len(MALFORMED_KINDS)], event))
     return records
+
+
+@dataclass(frozen=True)
+class Outage:
+    """`offline_share` of `provider`'s players cannot reach the game on the day (one of the catalog's domains)."""
+
+    provider: str
+    offline_share: float = 0.5
+
+    @classmethod
+    def parse(cls, text: str) -> Outage:
+        """`comcast.com` (half its players offline) or `comcast.com:0.3`, as the CLI takes it."""
+        provider, _, share = text.partition(":")
+        return cls(provider.strip(), float(share) if share else 0.5)
+
+
+def offline_players(outage: Outage, players: Sequence[Any], day: date, seed: int) -> set[str]:
+    """The user_ids the outage takes offline: each player of the provider with chance offline_share, drawn
+    from a stream of its own, so that the rest of the day is exactly the day without the outage."""
+    domains = {player.provider.domain for player in players}
+    if outage.provider not in domains:
+        raise ValueError(f"outage of unknown provider {outage.provider!r}; choose from {', '.join(sorted(domains))}")
+    if not 0.0 < outage.offline_share <= 1.0:
+        raise ValueError(f"an outage's offline share must be in (0, 1], got {outage.offline_share}")
+    rng = random.Random(f"outage:{day.isoformat()}:{seed}:{outage.provider}")
+    return {player.user_id for player in players
+            if player.provider.domain == outage.provider and rng.random() < outage.offline_share}

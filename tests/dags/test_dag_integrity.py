@@ -49,7 +49,7 @@ def test_a_run_starts_two_spark_applications_and_the_analysis_task_lists_every_q
     assert [outlet.name for outlet in analysis.outlets] == ["game_events_artifacts"]
     # Each question has its SQL file; the task's docs (shown in the UI) name every one of them.
     questions = sorted(p.stem for p in (PROJECT_ROOT / "spark" / "analysis" / "sql").glob("*.sql"))
-    assert len(questions) == 10  # automation and clients joined the eight
+    assert len(questions) == 11  # automation and clients joined the eight, then dimension_trends
     assert all(f"**{name}** — " in analysis.doc_md for name in questions)
     assert "players" in analysis.doc_md and ":report_date" not in analysis.doc_md
 
@@ -81,8 +81,8 @@ def test_the_run_after_midnight_processes_the_day_that_ended(dag):
 
 def test_params_of_the_trigger_form(dag):
     assert set(dag.params.keys()) == {"events_per_day", "seed", "generate", "generate_via", "duplicate_rate",
-                                      "late_rate", "malformed_rate"}
-    assert dag.params["generate"] is True
+                                      "late_rate", "malformed_rate", "outage"}
+    assert dag.params["generate"] is True and dag.params["outage"] == ""
 
 
 def test_check_offsets_is_the_plugins_sensor_on_kafka_default(dag):

@@ -123,14 +123,16 @@ class LakeBuilder:
         return manifest
 
 
-def build_generated_days(data_dir: Path, days: list[date], n_events: int, seed: int = 0, **faults: float) -> list:
-    """Generate each day, ingest it as its own run and write its truth file, as the DAG would."""
+def build_generated_days(data_dir: Path, days: list[date], n_events: int, seed: int = 0,
+                         outages: dict | None = None, **faults: float) -> list:
+    """Generate each day, ingest it as its own run and write its truth file, as the DAG would.
+    `outages` maps a day to the generator's Outage for that day (a deviation the report must flag)."""
     from game_events.generator import generate_day, write_truth
 
     builder = LakeBuilder(data_dir)
     generated = []
     for day in days:
-        generated_day = generate_day(day, n_events, seed, **faults)
+        generated_day = generate_day(day, n_events, seed, outage=(outages or {}).get(day), **faults)
         builder.ingest(generated_day.events, f"build-{day.isoformat()}", day,
                        malformed=len(generated_day.malformed))
         write_truth(generated_day, data_dir / "truth")

@@ -1,9 +1,11 @@
-"""The ten SparkSQL analyses on a lake of three generated days (real Spark, in-process).
+"""The eleven SparkSQL analyses on a lake of three generated days (real Spark, in-process).
 
 The lake's client columns come from the real enrichment (tests/spark/lake_builder.py). Every table is
 checked against the generator's ground truth (which knows each client's class and OS from the catalog,
 not from the parsers) and its aggregation against a pandas computation over the same Parquet files;
-trends against the three days' own figures; a day without events against empty-but-valid tables.
+trends and dimension_trends against the three days' own figures in the truth files (baselines: the
+median and MAD of the days before, worked out with `statistics`); a day without events against
+empty-but-valid tables.
 Run: .venv-spark/bin/python -m pytest tests/spark/test_analysis.py
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 from datetime import date, timedelta
 
 import pandas as pd
@@ -167,14 +170,64 @@ def test_trends_over_three_days(tables, case):
     assert third["day_over_day_change"] == revenue[2] - revenue[1]
     assert third["day_over_day_ratio"] == round((revenue[2] - revenue[1]) / revenue[1], 6)
     assert third["week_over_week_change"] is None  # no partition a week before
-    assert third["trailing_7d_mean"] == round(sum(revenue) / 3, 6) and third["trailing_7d_days"] == 3
-    assert second["trailing_7d_mean"] == round(sum(revenue[:2]) / 2, 6)
+    # The trailing mean and the baseline look at the days BEFORE the day, never the day itself.
+    assert third["trailing_7d_mean"] == round(sum(revenue[:2]) / 2, 6) and third["trailing_7d_days"] == 2
+    assert second["trailing_7d_mean"] == revenue[0] and second["trailing_7d_days"] == 1
+    assert first["trailing_7d_mean"] is None and first["trailing_7d_days"] == 0
+    assert (third["baseline_median"], third["baseline_mad"], third["baseline_days"]) == (
+        statistics.median(revenue[:2]), abs(revenue[1] - revenue[0]) / 2, 2)
+    assert (second["baseline_median"], second["baseline_mad"], second["baseline_days"]) == (revenue[0], 0, 1)
+    assert (first["baseline_median"], first["baseline_days"]) == (None, 0)
     users = [daily[d.isoformat()]["unique_users"] for d in DAYS]
     buyers = [daily[d.isoformat()]["unique_buyers"] for d in DAYS]
     assert [rows[("active_users", d.isoformat())]["value"] for d in DAYS] == users
     conversion = [round(b / u, 6) for b, u in zip(buyers, users)]
     assert [rows[("conversion", d.isoformat())]["value"] for d in DAYS] == conversion
     assert all(row["in_last_7_days"] for row in rows.values())
+
+
+def _truth_shares(truth: dict) -> dict[tuple[str, str, str], float]:
+    """The day's provider and item shares from the generator's truth, keyed (dimension, member, metric)."""
+    players, events = truth["unique_users"], sum(truth["events_by_type"].values())
+    purchases, revenue = truth["events_by_type"]["purchase_item"], truth["revenue_cents"]
+    shares = {}
+    for provider, n in truth["users_by_provider"].items():
+        bought = sum(truth["purchases_by_provider_item"].get(provider, {}).values())
+        shares |= {("host_provider", provider, "share_of_players"): n / players,
+                   ("host_provider", provider, "share_of_events"): truth["events_by_provider"][provider] / events,
+                   ("host_provider", provider, "share_of_purchases"): bought / purchases,
+                   ("host_provider", provider, "share_of_revenue"):
+                       truth["revenue_by_provider_cents"].get(provider, 0) / revenue}
+    for item, figures in truth["purchases_by_item"].items():
+        shares |= {("item_type", item, "share_of_purchases"): figures["purchases"] / purchases,
+                   ("item_type", item, "share_of_revenue"): figures["revenue_cents"] / revenue}
+    return {key: round(value, 6) for key, value in shares.items()}
+
+
+def test_dimension_trends_hold_each_days_shares_and_their_baselines(tables, case, lake_day):
+    _, generated = case
+    truths = [_truth_shares(g.truth) for g in generated]
+    rows = {(r["dimension"], r["member"], r["metric"], r["event_date"]): r for r in tables["dimension_trends"].rows}
+    members = set().union(*truths)
+    for day, truth in zip(DAYS, truths):
+        # Every provider and item of the window on every day: 0 where the day's truth has none.
+        got = {key[:3]: row["value"] for key, row in rows.items()
+               if key[3] == day.isoformat() and key[2] != "conversion"}
+        assert got == {key: truth.get(key, 0.0) for key in members}, day
+    # The report day's baseline is the median and MAD of the two days before, from the truth files.
+    for key in members:
+        earlier = [truth.get(key, 0.0) for truth in truths[:2]]
+        row = rows[(*key, DAY.isoformat())]
+        median = statistics.median(earlier)
+        assert row["baseline_days"] == 2 and row["baseline_median"] == pytest.approx(median, abs=1e-6), key
+        assert row["baseline_mad"] == pytest.approx(statistics.median(abs(v - median) for v in earlier), abs=1e-6)
+    # A provider's conversion (its buyers / its players) against pandas over the report day's player rows.
+    players = lake_day[lake_day["client_class"] != "automation"]
+    buyers = players[players["event_type"] == "purchase_item"].groupby("host_provider")["user_id"].nunique()
+    conversion = (buyers.reindex(players["host_provider"].unique(), fill_value=0)
+                  / players.groupby("host_provider")["user_id"].nunique())
+    assert {key[1]: row["value"] for key, row in rows.items() if key[2] == "conversion"
+            and key[3] == DAY.isoformat()} == {p: round(v, 6) for p, v in conversion.items()}
 
 
 def test_data_quality_reports_the_manifest_and_the_lake(tables, case):
@@ -207,7 +260,7 @@ def test_staged_files_are_csv_and_json_of_each_table(tables, case):
 def test_a_rerun_gives_byte_identical_tables(spark, tables, case):
     settings, _ = case
     first = staging_dir(settings.artifacts_dir, DAY, "test-run") / TABLES
-    run_analyses(spark, settings, DAY, ["host_providers", "trends", "data_quality"], "test-rerun")
+    run_analyses(spark, settings, DAY, ["host_providers", "trends", "dimension_trends", "data_quality"], "test-rerun")
     second = staging_dir(settings.artifacts_dir, DAY, "test-rerun") / TABLES
     for path in second.iterdir():
         assert path.read_bytes() == (first / path.name).read_bytes(), path.name
@@ -228,3 +281,4 @@ def test_a_day_without_events_gives_empty_but_valid_tables(spark, case):
     # The 28-day window still holds the three generated days; the empty day itself has no row.
     assert {r["event_date"] for r in empty["trends"].rows} == {d.isoformat() for d in DAYS}
     assert not any(r["in_last_7_days"] for r in empty["trends"].rows)
+    assert {r["event_date"] for r in empty["dimension_trends"].rows} == {d.isoformat() for d in DAYS}

@@ -177,11 +177,13 @@ def test_late_events_are_read_from_the_later_days_truth(tmp_path):
 def test_trend_headlines_total_the_days_present():
     rows = [{"metric": "events", "event_date": f"2026-11-{d}", "value": float(v), "day_over_day_change": None,
              "day_over_day_ratio": None, "week_over_week_change": None, "week_over_week_ratio": None,
-             "trailing_7d_mean": None, "in_last_7_days": d >= 21} for d, v in ((1, 10), (21, 20), (27, 30))]
+             "trailing_7d_mean": None, "baseline_median": 15.0 if d == 27 else None, "baseline_mad": 5.0 if d == 27
+             else None, "in_last_7_days": d >= 21} for d, v in ((1, 10), (21, 20), (27, 30))]
     table = make_table("trends", DAY, [(c, "x") for c in rows[0]], rows)
     headline = trend_headlines(table, "2026-11-27")["events"]
     assert (headline["value"], headline["total_7_days"], headline["total_28_days"]) == (30.0, 50.0, 60.0)
     assert (headline["days_with_data_7"], headline["days_with_data_28"]) == (2, 3)
+    assert (headline["baseline_median"], headline["baseline_mad"]) == (15.0, 5.0)  # the day's own row's
 
 
 def test_the_task_log_shows_each_table_with_its_row_count_and_first_rows():
@@ -194,3 +196,16 @@ def test_the_task_log_shows_each_table_with_its_row_count_and_first_rows():
         "    ... 2 more rows"]
     empty = make_table("guild_joins", DAY, [("guild_id", "string")], [])
     assert describe(empty).splitlines() == ["guild_joins: 0 rows", "    guild_id"]
+
+
+def test_both_trend_analyses_read_28_days_and_the_28_before_them():
+    from datetime import timedelta
+
+    from spark.analysis.views import days_needed
+
+    # 28 days shown, each with a baseline over the 28 days before it: 56 days ending at D.
+    for names in (["trends"], ["dimension_trends"], ["engagement", "dimension_trends"]):
+        first, last = days_needed(DAY, names)
+        assert (last - first).days + 1 == 56 and last == DAY, names
+    assert days_needed(DAY, ["engagement", "host_providers"]) == (DAY, DAY)
+    assert days_needed(DAY, ["trends"])[0] == DAY - timedelta(days=55)

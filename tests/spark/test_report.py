@@ -30,8 +30,8 @@ from tests.spark.lake_builder import build_generated_days
 DAYS = [date(2026, 12, 1), date(2026, 12, 2)]
 DAY = DAYS[-1]
 EMPTY_DAY = DAY + timedelta(days=3)
-CHARTS = {"purchases_by_item", "host_providers", "provider_items", "trends", "user_agents", "automation",
-          "data_quality"}
+CHARTS = {"purchases_by_item", "host_providers", "provider_items", "trends", "provider_trends", "item_trends",
+          "user_agents", "automation", "data_quality"}
 
 
 def folder_digest(folder, skip=("run.json",)) -> dict[str, str]:
@@ -102,8 +102,13 @@ def test_report_is_one_self_contained_page(published, settings):
     assert page.count("data:image/png;base64,") == len(CHARTS)
     assert "match the generator's ground truth (16 checks)" in page
     for heading in ("Events by type", "Purchases by item", "Internet providers", "Guild joins", "Player clients",
-                    "Client classes", "Automation", "Engagement", "Trends (last 28 days)", "Data quality"):
+                    "Client classes", "Automation", "Engagement", "Trends (last 28 days)",
+                    "Trends per provider and item (last 28 days)", "Deviations", "Data quality"):
         assert f"<h2>{heading}</h2>" in page
+    # Two days of data: one earlier day is too little history to call anything unusual.
+    opening = page.split("</h1>", 1)[1].lstrip().split("</p>", 1)[0]
+    assert opening == ('<p class="verdict">Nothing unusual today, as far as can be told: no figure has 7 earlier days '
+                       "of data to compare with yet.")
 
 
 def test_a_rerun_gives_the_same_files_except_run_json(published, spark, settings):
@@ -154,9 +159,12 @@ def test_a_day_without_events_gives_a_report_that_says_so(spark, settings):
     assert summary["top_item_by_revenue"] is None
     page = (target / "report.html").read_text()
     assert "<b>No events</b> are in the lake for " + EMPTY_DAY.isoformat() in page
-    assert "No ground-truth file" in page and page.count("No rows for this day.") == 7
-    # Only what has data is drawn: the 28-day trend (the two generated days) and the data quality.
-    assert {p.stem for p in (target / "charts").iterdir()} == {"trends", "data_quality"}
+    # The seven day tables, today's shares, the flagged figures and the movers have no rows.
+    assert "No ground-truth file" in page and page.count("No rows for this day.") == 10
+    assert summary["anomalies"] == [] and summary["movers"] == []
+    # Only what has data is drawn: the 28-day trends (the two generated days) and the data quality.
+    assert {p.stem for p in (target / "charts").iterdir()} == {"trends", "provider_trends", "item_trends",
+                                                               "data_quality"}
 
 
 def test_one_application_analyses_and_publishes_the_same_artifacts(published, settings):
