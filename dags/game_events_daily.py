@@ -98,7 +98,8 @@ def _spark_submit(task_id: str, application: str, args: list[str], **kwargs) -> 
         "duplicate_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of events re-sent."),
         "late_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of late events for D-1."),
         "malformed_rate": Param(0.0, type="number", minimum=0, maximum=1, description="Share of malformed records."),
-        "outage": Param("", type="string", pattern=r"^([a-z0-9.-]+(:(0(\.[0-9]+)?|1(\.0+)?))?)?$",
+        # null allowed: the UI's form marks a plain string param required and refuses it empty.
+        "outage": Param(None, type=["null", "string"], pattern=r"^([a-z0-9.-]+(:(0(\.[0-9]+)?|1(\.0+)?))?)?$",
                         description="A deviation for the report to flag: PROVIDER[:SHARE] takes SHARE (default "
                                     "0.5) of one provider's players offline for D, e.g. comcast.com. Empty: none."),
     },

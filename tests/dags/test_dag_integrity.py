@@ -82,7 +82,7 @@ def test_the_run_after_midnight_processes_the_day_that_ended(dag):
 def test_params_of_the_trigger_form(dag):
     assert set(dag.params.keys()) == {"events_per_day", "seed", "generate", "generate_via", "duplicate_rate",
                                       "late_rate", "malformed_rate", "outage"}
-    assert dag.params["generate"] is True and dag.params["outage"] == ""
+    assert dag.params["generate"] is True and dag.params["outage"] is None
 
 
 def test_check_offsets_is_the_plugins_sensor_on_kafka_default(dag):
