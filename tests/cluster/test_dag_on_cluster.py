@@ -44,12 +44,12 @@ def _script(script: str, action: str, env: dict[str, str]) -> None:
 def stack(cluster, tmp_path_factory):
     base = tmp_path_factory.mktemp("dag-on-cluster")
     started_ms = time.time() * 1000  # Spark's application start times are in ms
-    env = airflow_stack_env(
-        base, 48080, **cluster, KAFKA_TOPIC=f"dag-cluster-{uuid.uuid4().hex[:8]}",
-        GAME_API_PORT="45000", GAME_API_URL="http://127.0.0.1:45000", GAME_API_STATE_DIR=str(base / "game_api"),
-        GAME_EVENTS_EVENTS_PER_DAY=str(EVENTS_PER_DAY),
+    env = airflow_stack_env(base, 48080, **{
+        **cluster, "KAFKA_TOPIC": f"dag-cluster-{uuid.uuid4().hex[:8]}",
+        "GAME_API_PORT": "45000", "GAME_API_URL": "http://127.0.0.1:45000", "GAME_API_STATE_DIR": str(base / "game_api"),
+        "GAME_EVENTS_EVENTS_PER_DAY": str(EVENTS_PER_DAY),
         # One executor core per application (the worker-kill test covers 2-executor jobs).
-        SPARK_TOTAL_EXECUTOR_CORES="1")
+        "SPARK_TOTAL_EXECUTOR_CORES": "1"})
     _script("game_api.sh", "up", env)
     try:
         _script("airflow.sh", "up", env)
