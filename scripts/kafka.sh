@@ -41,8 +41,7 @@ up() {
   fi
   ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 || { echo "No Kafka jars in $libs: run 'make setup' first" >&2; exit 1; }
   # Another process on our port would answer the readiness check in place of the broker we start.
-  if "$python" -c 'import socket, sys; sys.exit(socket.socket().connect_ex((sys.argv[1], int(sys.argv[2]))) != 0)' \
-      "$host" "$port"; then
+  if port_in_use "$host" "$port"; then
     echo "Port $host:$port is taken by a process this script did not start; set KAFKA_PORT or stop it" >&2
     exit 1
   fi

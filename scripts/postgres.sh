@@ -130,8 +130,8 @@ up() {
   local bin pid
   bin="$(bin_dir)" || { echo "PostgreSQL not found: run 'make setup' (or set AIRFLOW_DB=sqlite)" >&2; exit 1; }
   if pid="$(running_pid)"; then echo "PostgreSQL already running (pid $pid) on $host:$port"; return 0; fi
-  if "$python" -c 'import socket, sys; sys.exit(socket.socket().connect_ex((sys.argv[1], int(sys.argv[2]))) != 0)' \
-      "$host" "$port"; then
+  # Another server on our port would take the connections meant for the cluster we start.
+  if port_in_use "$host" "$port"; then
     echo "Port $host:$port is taken by a process this script did not start; set POSTGRES_PORT or stop it" >&2
     exit 1
   fi

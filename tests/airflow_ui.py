@@ -1,6 +1,7 @@
 """Airflow's web UI driven in headless Chromium, as a user would: log in, fill the DAG's run dialog.
 
-Used by the tests that start runs from the UI rather than the REST API (tests/reliability).
+Used by the tests that look at the UI (tests/dags) or start runs from it rather than the REST API
+(tests/reliability).
 """
 
 from __future__ import annotations

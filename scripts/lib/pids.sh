@@ -1,4 +1,5 @@
-# Sourced by the service scripts: processes are tracked by pid files, never found by name.
+# Sourced by the service scripts: processes are tracked by pid files, never found by name; ports are
+# checked free before a service starts.
 
 # live_pid PIDFILE PATTERN: print the pid in PIDFILE if that process is alive and its command line
 # contains PATTERN (a recycled pid of some other program does not count); fail otherwise.
@@ -25,4 +26,10 @@ stop_pid() {
   echo "$name (pid $pid) did not stop in ${seconds}s; killing it" >&2
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$pidfile"
+}
+
+# port_in_use HOST PORT: succeed if something accepts connections there (checked before a service starts,
+# so that another program on its port is never mistaken for it).
+port_in_use() {
+  (exec 3<> "/dev/tcp/$1/$2") 2>/dev/null
 }

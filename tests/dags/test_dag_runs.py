@@ -21,6 +21,7 @@ import requests
 
 from game_events.airflow_api import AirflowClient, follow_backfill
 from game_events.settings import PROJECT_ROOT
+from tests.airflow_ui import logged_in_page
 from tests.api.servers import free_port
 from tests.report_page import shown_figures, truth_figures
 from tests.stacks import airflow_stack_env, delete_database, history_application, spark_application_of, spark_history
@@ -152,26 +153,14 @@ def test_rerunning_a_day_changes_nothing(backfilled):
 
 
 def test_the_ui_shows_the_dag_and_its_successful_runs(backfilled):
-    from playwright.sync_api import sync_playwright
-
     client, _, runs = backfilled
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "airflow-dag-runs.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-            "--disable-background-networking", "--disable-component-update"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{client.base_url}/")
-        page.fill("input[name=username]", client.username)
-        page.fill("input[name=password]", client.password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "login" not in url, timeout=30_000)
+    with logged_in_page(client) as page:
         page.goto(f"{client.base_url}/dags/game_events_daily/runs")
         page.get_by_text(runs[0]["dag_run_id"]).first.wait_for(timeout=30_000)
         text = page.inner_text("body")
         page.screenshot(path=str(shot), full_page=True)
-        browser.close()
     assert "game_events_daily" in text
     assert all(r["dag_run_id"] in text for r in runs)
     assert text.lower().count("success") >= len(runs)
